@@ -1,0 +1,50 @@
+import sharp from 'sharp';
+import { ImageDecodeError } from '@spotter/shared';
+import { orientedSize } from './probe.js';
+
+/** An image decoded and resized to fit a model's square input, keeping its aspect ratio. */
+export interface FittedImage {
+  /** Size of the original as displayed (EXIF orientation applied). */
+  width: number;
+  height: number;
+  /** Resized pixels, RGB, 8 bits, row-major, `fitWidth * fitHeight * 3` bytes. */
+  pixels: Buffer;
+  fitWidth: number;
+  fitHeight: number;
+  /** fitted / original: divide model coordinates by this to get original pixels. */
+  scale: number;
+}
+
+// Transparent areas become the same grey the model's letterbox padding uses.
+const BACKGROUND = { r: 114, g: 114, b: 114 };
+
+/**
+ * Decodes any accepted format (first frame of animations, EXIF rotation, alpha, CMYK,
+ * grayscale and 16-bit all normalised to 8-bit sRGB) and resizes it in one libvips pass.
+ */
+export async function decodeToFit(buf: Buffer, size: number, maxPixels: number): Promise<FittedImage> {
+  try {
+    const img = sharp(buf, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true });
+    const meta = await img.metadata();
+    if (!meta.width || !meta.height) throw new Error('no dimensions');
+    const { width, height } = orientedSize(meta.width, meta.height, meta.orientation);
+    const scale = Math.min(size / width, size / height);
+    // Same rounding as the YOLOX reference pre-processing: int(w * r).
+    const fitWidth = Math.max(1, Math.floor(width * scale));
+    const fitHeight = Math.max(1, Math.floor(height * scale));
+    const { data, info } = await img
+      .rotate()
+      .flatten({ background: BACKGROUND })
+      .toColourspace('srgb')
+      .resize(fitWidth, fitHeight, { fit: 'fill', kernel: 'linear' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== fitWidth || info.height !== fitHeight) {
+      throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`);
+    }
+    return { width, height, pixels: data, fitWidth, fitHeight, scale };
+  } catch (err) {
+    throw new ImageDecodeError(`the image cannot be decoded: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,4 @@
+export * from './sniff.js';
+export * from './probe.js';
+export * from './decode.js';
+export * from './draw.js';

@@ -1,0 +1,135 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .optional()
+  .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .optional()
+  .transform((s) => s === 'true' || s === '1' || s === 'yes');
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+/** The environment variables Spotter reads; the README's configuration table mirrors this. */
+export const EnvSchema = z.object({
+  HOST: z.string().optional(),
+  PORT: int(8080, 0, 65535),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port or rediss://...').default('redis://127.0.0.1:6379'),
+  SPOTTER_QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('spotter'),
+  SPOTTER_STORAGE: z.string().regex(/^(file|s3):\/\//, 'must be file://<dir> or s3://<bucket>[/<prefix>]').default('file://./data'),
+  S3_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool,
+  SPOTTER_API_KEYS: csv,
+  SPOTTER_MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1),
+  SPOTTER_MAX_PIXELS: int(40_000_000, 1),
+  SPOTTER_MAX_BACKLOG: int(10_000, 1),
+  SPOTTER_PREDICT_TIMEOUT_MS: int(30_000, 100, 300_000),
+  SPOTTER_MODEL_DIR: z.string().default('./models'),
+  SPOTTER_MODEL: z.string().regex(/^[a-z0-9_.-]+$/i).default('yolox_nano'),
+  SPOTTER_EXECUTION_PROVIDERS: csv,
+  SPOTTER_INTRA_OP_THREADS: int(0, 0, 256),
+  SPOTTER_WORKER_CONCURRENCY: int(2, 1, 64),
+  SPOTTER_METRICS_PORT: int(9464, 0, 65535),
+  SPOTTER_JOB_ATTEMPTS: int(3, 1, 20),
+  SPOTTER_JOB_BACKOFF_MS: int(1000, 0),
+  SPOTTER_JOB_RETENTION_S: int(24 * 3600, 60),
+  SPOTTER_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  SPOTTER_WEBHOOK_ALLOW_HOSTS: csv,
+  SPOTTER_WEBHOOK_ATTEMPTS: int(9, 1, 50),
+  SPOTTER_WEBHOOK_BACKOFF_MS: int(15_000, 1),
+  SPOTTER_WEBHOOK_TIMEOUT_MS: int(10_000, 100, 120_000),
+});
+
+export type StorageConfig =
+  | { kind: 'file'; root: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      prefix: string;
+      endpoint?: string | undefined;
+      region: string;
+      forcePathStyle: boolean;
+      credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+    };
+
+function parseStorage(url: string, env: z.infer<typeof EnvSchema>): StorageConfig {
+  if (url.startsWith('file://')) return { kind: 'file', root: path.resolve(url.slice('file://'.length) || '.') };
+  const [bucket = '', ...rest] = url.slice('s3://'.length).split('/');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`SPOTTER_STORAGE: invalid S3 bucket name "${bucket}"`);
+  const creds = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+    ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+    : undefined;
+  return {
+    kind: 's3',
+    bucket,
+    prefix: rest.filter(Boolean).join('/'),
+    endpoint: env.S3_ENDPOINT,
+    region: env.AWS_REGION,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    credentials: creds,
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once into Spotter's nested, typed configuration. */
+export function loadConfig(env: NodeJS.ProcessEnv) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    http: {
+      // Without API keys the API is open, so it only listens on loopback unless told otherwise.
+      host: e.HOST ?? (e.SPOTTER_API_KEYS.length ? '0.0.0.0' : '127.0.0.1'),
+      port: e.PORT,
+      publicUrl: e.PUBLIC_URL,
+      apiKeys: e.SPOTTER_API_KEYS,
+      maxUploadBytes: e.SPOTTER_MAX_UPLOAD_BYTES,
+      maxBacklog: e.SPOTTER_MAX_BACKLOG,
+      predictTimeoutMs: e.SPOTTER_PREDICT_TIMEOUT_MS,
+    },
+    log: { level: e.LOG_LEVEL },
+    redis: { url: e.REDIS_URL, prefix: e.SPOTTER_QUEUE_PREFIX },
+    storage: parseStorage(e.SPOTTER_STORAGE, e),
+    images: { maxPixels: e.SPOTTER_MAX_PIXELS },
+    model: {
+      dir: path.resolve(e.SPOTTER_MODEL_DIR),
+      name: e.SPOTTER_MODEL,
+      executionProviders: e.SPOTTER_EXECUTION_PROVIDERS.length ? e.SPOTTER_EXECUTION_PROVIDERS : ['cpu'],
+      intraOpThreads: e.SPOTTER_INTRA_OP_THREADS || undefined,
+    },
+    worker: {
+      concurrency: e.SPOTTER_WORKER_CONCURRENCY,
+      port: e.SPOTTER_METRICS_PORT,
+      host: e.HOST ?? '127.0.0.1',
+    },
+    jobs: {
+      attempts: e.SPOTTER_JOB_ATTEMPTS,
+      backoffMs: e.SPOTTER_JOB_BACKOFF_MS,
+      retentionS: e.SPOTTER_JOB_RETENTION_S,
+    },
+    webhooks: {
+      secret: e.SPOTTER_WEBHOOK_SECRET,
+      allowHosts: e.SPOTTER_WEBHOOK_ALLOW_HOSTS,
+      attempts: e.SPOTTER_WEBHOOK_ATTEMPTS,
+      backoffMs: e.SPOTTER_WEBHOOK_BACKOFF_MS,
+      timeoutMs: e.SPOTTER_WEBHOOK_TIMEOUT_MS,
+    },
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

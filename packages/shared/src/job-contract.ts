@@ -1,0 +1,154 @@
+/**
+ * The one job contract shared by the API and the workers: queue names, the payload a
+ * detect job carries, the record a worker writes, and the JSON clients read.
+ * Types are inferred from the schemas so the code and the OpenAPI document agree.
+ */
+import { z } from 'zod';
+
+/** Queue names. Do not rename: jobs already in Redis would be stranded. */
+export const QueueNames = { detect: 'detect', webhooks: 'webhooks' } as const;
+
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+const isoTime = z.iso.datetime().describe('ISO 8601 timestamp (UTC)');
+const modelName = z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'letters, digits, "_", "." or "-" (at most 64)');
+
+/** The text fields of the multipart form of POST /v1/jobs and POST /v1/predict. */
+export const CreateJobFields = z
+  .object({
+    webhook_url: z
+      .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+      .max(2048)
+      .optional()
+      .describe('Called with a signed POST when the job reaches a final state'),
+    min_score: z.preprocess(
+      (v) => (v === '' || v === undefined ? undefined : Number(v)),
+      z.number({ error: 'must be a number between 0 and 1' }).min(0).max(1).default(0.25),
+    ).describe('Detections scoring below this are dropped (0..1, default 0.25)'),
+    model: modelName.optional().describe('Model name; the default model when absent'),
+  })
+  .strict();
+export type CreateJobFields = z.infer<typeof CreateJobFields>;
+
+export const ImageInfo = z.object({
+  key: z.string(),
+  bytes: z.number().int().nonnegative(),
+  format: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+
+/** What a detect job carries through Redis: a reference to the image, never its bytes. */
+export const DetectJobData = z.object({
+  id: z.uuid(),
+  owner: z.string(),
+  model: modelName,
+  min_score: z.number().min(0).max(1),
+  webhook_url: z.string().nullable(),
+  created_at: isoTime,
+  image: ImageInfo,
+});
+export type DetectJobData = z.infer<typeof DetectJobData>;
+
+export const WebhookJobData = z.object({
+  job_id: z.uuid(),
+  event: z.enum(['job.succeeded', 'job.failed']),
+});
+export type WebhookJobData = z.infer<typeof WebhookJobData>;
+
+export const Box = z.object({ x1: z.number(), y1: z.number(), x2: z.number(), y2: z.number() });
+
+export const Detection = z.object({
+  label: z.string(),
+  class_id: z.number().int(),
+  score: z.number(),
+  box: Box.describe('Pixels of the original image as displayed (EXIF orientation applied)'),
+});
+export type Detection = z.infer<typeof Detection>;
+
+export const Timings = z.object({
+  queue: z.number(),
+  download: z.number(),
+  decode: z.number(),
+  inference: z.number(),
+  postprocess: z.number(),
+  total: z.number(),
+});
+export type Timings = z.infer<typeof Timings>;
+
+export const DetectionResult = z.object({
+  image: z.object({ width: z.number().int(), height: z.number().int() }),
+  model: z.object({ name: z.string(), version: z.string() }),
+  detections: z.array(Detection),
+});
+export type DetectionResult = z.infer<typeof DetectionResult>;
+
+export const ErrorDetail = z.object({ code: z.string(), message: z.string() });
+export type ErrorDetail = z.infer<typeof ErrorDetail>;
+export const ErrorBody = z.object({ error: ErrorDetail });
+
+/** The part of a job that a worker writes to storage as results/<id>.json. */
+export const JobCore = z.object({
+  id: z.uuid(),
+  status: JobStatus,
+  model: z.string(),
+  created_at: isoTime,
+  started_at: isoTime.nullable(),
+  finished_at: isoTime.nullable(),
+  timings_ms: Timings.nullable(),
+  result: DetectionResult.nullable(),
+  error: ErrorDetail.nullable(),
+});
+export type JobCore = z.infer<typeof JobCore>;
+
+/** The stored record: the public job plus who owns it. Source of truth once final. */
+export const JobRecord = z.object({
+  owner: z.string(),
+  webhook_url: z.string().nullable(),
+  job: JobCore,
+});
+export type JobRecord = z.infer<typeof JobRecord>;
+
+export const WebhookAttempt = z.object({
+  at: isoTime,
+  status_code: z.number().int().nullable(),
+  error: z.string().nullable(),
+});
+
+export const WebhookState = z.object({
+  url: z.string(),
+  state: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.array(WebhookAttempt),
+});
+export type WebhookState = z.infer<typeof WebhookState>;
+
+export const JobLinks = z.object({ self: z.string(), annotated: z.string() });
+
+/** The body of GET /v1/jobs/{id}, and the `job` of a webhook event. */
+export const JobView = JobCore.extend({
+  links: JobLinks,
+  webhook: WebhookState.nullable(),
+});
+export type JobView = z.infer<typeof JobView>;
+
+export const JobCreated = z.object({
+  id: z.uuid(),
+  status: z.literal('queued'),
+  links: JobLinks,
+});
+
+export const WebhookEvent = z.object({
+  event: WebhookJobData.shape.event,
+  job: JobView,
+});
+
+/** Links to a job's resources, absolute when a public URL is configured. */
+export function jobLinks(id: string, publicUrl?: string) {
+  const base = `${publicUrl?.replace(/\/$/, '') ?? ''}/v1/jobs/${id}`;
+  return { self: base, annotated: `${base}/annotated` };
+}
+
+export function isFinal(status: JobStatus) {
+  return status === 'succeeded' || status === 'failed';
+}
