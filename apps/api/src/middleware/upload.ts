@@ -1,0 +1,31 @@
+import multer from 'multer';
+import type { RequestHandler } from 'express';
+import { InvalidRequestError, PayloadTooLargeError } from '@spotter/shared';
+
+/**
+ * Parses the multipart form into memory with hard limits. The client's file name and
+ * declared content type are ignored: storage keys are ours and formats are sniffed.
+ */
+export function imageUpload(maxBytes: number): RequestHandler {
+  const parse = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12, headerPairs: 50 },
+  }).single('image');
+  return (req, res, next) => {
+    parse(req, res, (err: unknown) => {
+      if (!err) {
+        if (!req.file) {
+          return next(new InvalidRequestError('missing file field "image" (send multipart/form-data)', 'MISSING_IMAGE'));
+        }
+        return next();
+      }
+      if (err instanceof multer.MulterError && err.code === 'LIMIT_FILE_SIZE') {
+        return next(new PayloadTooLargeError(`the image is larger than the limit of ${maxBytes} bytes`));
+      }
+      if (err instanceof multer.MulterError && err.code === 'LIMIT_UNEXPECTED_FILE') {
+        return next(new InvalidRequestError(`unexpected file field "${err.field}"; send the image as "image"`));
+      }
+      next(new InvalidRequestError(`malformed multipart body: ${(err as Error).message}`));
+    });
+  };
+}

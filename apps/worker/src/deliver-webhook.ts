@@ -1,0 +1,80 @@
+import http from 'node:http';
+import https from 'node:https';
+import {
+  assertWebhookUrlAllowed,
+  isAllowedHost,
+  loadJobRecord,
+  publicOnlyLookup,
+  signWebhook,
+  toJobView,
+  type Config,
+  type ObjectStorage,
+  type WebhookJobData,
+} from '@spotter/shared';
+
+export interface WebhookDeps {
+  config: Config;
+  storage: ObjectStorage;
+}
+
+/** A delivery attempt that failed; BullMQ retries it with backoff. */
+export class WebhookDeliveryError extends Error {
+  override name = 'WebhookDeliveryError';
+  constructor(message: string, readonly statusCode: number | null) {
+    super(message);
+  }
+}
+
+function post(url: URL, body: string, headers: Record<string, string>, timeoutMs: number, guarded: boolean): Promise<number> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body).toString() },
+        timeout: timeoutMs,
+        ...(guarded ? { lookup: publicOnlyLookup } : {}),
+      },
+      (res) => {
+        res.resume(); // the receiver's body is of no interest; drain it
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Sends one signed delivery of a job's final state. Redirects are not followed (a
+ * redirect could point anywhere); any non-2xx answer counts as a failure.
+ */
+export async function deliverWebhook(deps: WebhookDeps, data: WebhookJobData): Promise<number> {
+  const { config, storage } = deps;
+  const secret = config.webhooks.secret;
+  if (!secret) throw new WebhookDeliveryError('SPOTTER_WEBHOOK_SECRET is not set on this worker', null);
+  const record = await loadJobRecord(storage, data.job_id);
+  if (!record?.webhook_url) throw new WebhookDeliveryError(`job ${data.job_id} has no record or no webhook`, null);
+  // Checked again at delivery: DNS may have changed since submission.
+  const url = await assertWebhookUrlAllowed(record.webhook_url, config.webhooks.allowHosts);
+  const body = JSON.stringify({ event: data.event, job: toJobView(record.job, config.http.publicUrl, null) });
+  const status = await post(
+    url,
+    body,
+    {
+      'content-type': 'application/json',
+      'user-agent': 'Spotter-Webhook/1',
+      'spotter-event-id': `${data.job_id}.${data.event}`,
+      'spotter-signature': signWebhook(secret, body),
+    },
+    config.webhooks.timeoutMs,
+    !isAllowedHost(url, config.webhooks.allowHosts),
+  ).catch((err: Error) => {
+    throw new WebhookDeliveryError(err.message, null);
+  });
+  if (status < 200 || status >= 300) throw new WebhookDeliveryError(`receiver answered ${status}`, status);
+  return status;
+}

@@ -1,0 +1,137 @@
+// Set-up shared by `npm start` and `npm test`. Plain Node.js: it runs before dependencies exist.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+export const MODEL = {
+  file: 'yolox_nano.onnx',
+  sha256: 'd39bee73564e338080378b0ad567fbb40e818b55bbfaf971de82a0267ed16b8a',
+  url: 'https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx',
+};
+
+export function say(msg) {
+  process.stderr.write(`[spotter] ${msg}\n`);
+}
+
+export function fail(msg) {
+  say(`error: ${msg}`);
+  process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+}
+
+/** pnpm at the version pinned in package.json `packageManager`. */
+export function pnpm(args, opts) {
+  const version = pkg.packageManager.split('@')[1];
+  run('npx', ['--yes', `pnpm@${version}`, ...args], opts);
+}
+
+/** Installs dependencies when the lockfile changed since the last install. */
+export function ensureDependencies() {
+  const lock = readFileSync(path.join(root, 'pnpm-lock.yaml'));
+  const stamp = path.join(root, 'node_modules', '.spotter-install');
+  const digest = createHash('sha256').update(lock).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  say('installing dependencies (pnpm install --frozen-lockfile)');
+  // onnxruntime-node's install script would fetch CUDA libraries; the CPU build ships in the package.
+  pnpm(['install', '--frozen-lockfile'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  writeFileSync(stamp, digest);
+}
+
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** Makes sure the default model is in SPOTTER_MODEL_DIR: there already, from ../shared/models, or downloaded. */
+export async function ensureModel() {
+  const dir = path.resolve(root, process.env.SPOTTER_MODEL_DIR ?? 'models');
+  const target = path.join(dir, MODEL.file);
+  if (existsSync(target)) return target;
+  mkdirSync(dir, { recursive: true });
+  const offline = path.resolve(root, '..', 'shared', 'models', MODEL.file);
+  if (existsSync(offline)) {
+    say(`copying the model from ${offline}`);
+    copyFileSync(offline, target);
+  } else {
+    say(`downloading ${MODEL.url}`);
+    const res = await fetch(MODEL.url).catch((err) => fail(`cannot download the model: ${err.message}`));
+    if (!res.ok) fail(`cannot download the model: HTTP ${res.status}`);
+    const tmp = `${target}.part`;
+    writeFileSync(tmp, Buffer.from(await res.arrayBuffer()));
+    renameSync(tmp, target);
+  }
+  if (sha256(target) !== MODEL.sha256) say(`warning: ${target} differs from the known build (sha256 ${MODEL.sha256})`);
+  return target;
+}
+
+const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+
+/** Makes sure `redis-server` exists, installing Debian's package when we are root with apt-get. */
+export function ensureRedisServer() {
+  if (which('redis-server')) return;
+  if (process.getuid?.() === 0 && which('apt-get')) {
+    say('installing redis-server with apt-get');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return;
+  }
+  fail('redis-server not found: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL');
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, child, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port} within ${ms} ms`);
+}
+
+/**
+ * Starts a private redis-server on a free loopback port with AOF persistence under `dir`.
+ * Returns its URL and a stop function.
+ */
+export async function startRedis(dir, { quiet = true } = {}) {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning'],
+    { stdio: quiet ? 'ignore' : 'inherit' },
+  );
+  await waitForPort(port, child);
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  return { url: `redis://127.0.0.1:${port}`, port, child, stop };
+}

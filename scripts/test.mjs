@@ -1,0 +1,18 @@
+// `npm test`: set up, type-check, then run the whole suite against real Redis, S3 and the model.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ensureDependencies, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
+
+ensureDependencies();
+await ensureModel();
+ensureRedisServer();
+
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+for (const [label, cmd, args] of [
+  ['type-check', bin('tsc'), ['-p', 'tsconfig.json']],
+  ['tests', bin('vitest'), ['run', ...process.argv.slice(2)]],
+]) {
+  say(label);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
