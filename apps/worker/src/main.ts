@@ -14,7 +14,8 @@ try {
   // One session per model per process, loaded and warmed before any job is taken.
   detector = await OnnxDetector.load(modelSpec(config.model.name, config.model.dir), config.model);
 } catch (err) {
-  log.fatal(err instanceof ModelError ? err.message : { err }, 'cannot start: the model is not usable');
+  if (err instanceof ModelError) log.fatal(`cannot start: ${err.message}`);
+  else log.fatal({ err }, 'cannot start: the model is not usable');
   process.exit(1);
 }
 log.info({ model: detector.name, version: detector.version, input: detector.inputSize, load_ms: Math.round(detector.loadMs) }, 'model ready');

@@ -93,7 +93,15 @@ export class OnnxDetector {
         ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
       });
     } catch (err) {
-      throw new ModelError(`model "${spec.name}" (${spec.path}) does not load: ${(err as Error).message}`);
+      const reason = (err as Error).message.split('\n')[0]!.slice(0, 300);
+      const accelerators = opts.executionProviders.filter((p) => p !== 'cpu');
+      if (accelerators.length && /provider|library|\.so/i.test(reason)) {
+        throw new ModelError(
+          `execution provider ${accelerators.join(', ')} could not be initialised (${reason}); ` +
+            'install its runtime libraries or set SPOTTER_EXECUTION_PROVIDERS=cpu',
+        );
+      }
+      throw new ModelError(`model "${spec.name}" (${spec.path}) does not load: ${reason}`);
     }
     const inputSize = inputSizeOf(session, spec);
     const detector = new OnnxDetector(spec, version, inputSize, session, 0);
