@@ -127,4 +127,12 @@ describe('HTTP contract', () => {
     const meta = await sharp(image.body as Buffer).metadata();
     expect([meta.width, meta.height]).toEqual([586, 640]);
   });
+
+  it('keeps API keys and image bytes out of the logs', () => {
+    const logs = spotter.api.output() + spotter.workers.map((w) => w.output()).join('');
+    expect(logs).toContain('"route":"/v1/jobs"');
+    expect(logs).not.toMatch(/key-alpha-0001|key-bravo-0002/);
+    // JPEG bytes would show up as their magic number in any encoding we might log.
+    expect(logs).not.toMatch(/\/9j\/|ffd8ff|\\xff\\xd8/i);
+  });
 });

@@ -1,0 +1,58 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeToFit } from '@spotter/imaging';
+import { modelSpec } from './model-specs.js';
+import { OnnxDetector } from './onnx-detector.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const MODEL_DIR = path.join(root, 'models');
+const IMAGES = path.resolve(root, '../shared/datasets/coco-val128/images');
+
+describe('OnnxDetector with the real YOLOX-nano model', () => {
+  let detector: OnnxDetector;
+  beforeAll(async () => {
+    detector = await OnnxDetector.load(modelSpec('yolox_nano', MODEL_DIR), { executionProviders: ['cpu'] });
+  });
+
+  it('loads, checks shapes and reports name, version and input size', () => {
+    expect(detector.name).toBe('yolox_nano');
+    expect(detector.version).toBe('d39bee73564e');
+    expect(detector.inputSize).toBe(416);
+  });
+
+  it('finds the bear in COCO 285 with a box in original pixels, and respects min_score', async () => {
+    const img = await decodeToFit(await readFile(path.join(IMAGES, '000000000285.jpg')), 416, 4e7);
+    const { detections, timings } = await detector.detect(img, 0.25);
+    expect(detections[0]).toMatchObject({ label: 'bear', class_id: 21 });
+    expect(detections[0]!.score).toBeGreaterThan(0.8);
+    // Labelled box: centre (0.501, 0.548), size (0.998, 0.881) of 586x640.
+    const b = detections[0]!.box;
+    expect(b.x1).toBeLessThan(20);
+    expect(b.x2).toBeGreaterThan(560);
+    expect(b.y2).toBeLessThanOrEqual(640);
+    expect(timings.inference).toBeGreaterThan(0);
+    const strict = await detector.detect(img, 0.99);
+    expect(strict.detections).toEqual([]);
+  });
+
+  it('gives the same answer under concurrent calls', async () => {
+    const img = await decodeToFit(await readFile(path.join(IMAGES, '000000000139.jpg')), 416, 4e7);
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => detector.detect(img, 0.25)));
+    expect(b!.detections).toEqual(a!.detections);
+    expect(c!.detections).toEqual(a!.detections);
+  });
+
+  it('refuses a file that is not a model, and a missing file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-model-'));
+    await writeFile(path.join(dir, 'junk.onnx'), Buffer.alloc(1000, 7));
+    await expect(OnnxDetector.load(modelSpec('junk', dir), { executionProviders: ['cpu'] })).rejects.toThrow(/model "junk" .* does not load/);
+    await expect(OnnxDetector.load(modelSpec('absent', dir), { executionProviders: ['cpu'] })).rejects.toThrow(/cannot read/);
+  });
+
+  it('refuses the model when its output does not match the configured decoder', async () => {
+    const spec = { ...modelSpec('yolox_nano', MODEL_DIR), format: 'yolov8' as const };
+    await expect(OnnxDetector.load(spec, { executionProviders: ['cpu'] })).rejects.toThrow(/unexpected output: expected YOLOv8/);
+  });
+});

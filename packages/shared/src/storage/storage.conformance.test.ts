@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { FileStorage } from './file-storage.js';
+import { storageKeys, type ObjectStorage } from './object-storage.js';
+import { S3Storage } from './s3-storage.js';
+
+// One suite, every adapter: the S3 run talks to the real S3-protocol server of the test set-up.
+const adapters: [string, () => Promise<ObjectStorage>][] = [
+  ['filesystem', async () => new FileStorage(await mkdtemp(path.join(os.tmpdir(), 'spotter-fs-')))],
+  [
+    's3',
+    async () =>
+      new S3Storage({
+        kind: 's3',
+        bucket: inject('s3Bucket'),
+        prefix: `conformance-${randomUUID()}`,
+        endpoint: inject('s3Endpoint'),
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      }),
+  ],
+];
+
+describe.each(adapters)('%s storage', (_name, make) => {
+  it('stores, overwrites, reads and deletes objects; a missing key reads as null', async () => {
+    const storage = await make();
+    await storage.check();
+    const id = randomUUID();
+    expect(await storage.get(storageKeys.image(id))).toBeNull();
+    const bytes = Buffer.from([0xff, 0xd8, 0x00, 0x01, 0x02]);
+    await storage.put(storageKeys.image(id), bytes, 'image/jpeg');
+    expect(await storage.get(storageKeys.image(id))).toEqual(bytes);
+    await storage.put(storageKeys.image(id), Buffer.from('v2'), 'image/jpeg');
+    expect((await storage.get(storageKeys.image(id)))?.toString()).toBe('v2');
+    await storage.put(storageKeys.result(id), Buffer.from('{}'), 'application/json');
+    await storage.delete(storageKeys.image(id));
+    expect(await storage.get(storageKeys.image(id))).toBeNull();
+    expect((await storage.get(storageKeys.result(id)))?.toString()).toBe('{}');
+    await storage.delete(storageKeys.image(id)); // deleting twice is fine
+  });
+
+  it.each(['../escape', 'images/../../etc/passwd', '/etc/passwd', 'images/', 'images/a b', 'IMAGES/x', 'images/.hidden'])(
+    'refuses the key %j',
+    async (key) => {
+      const storage = await make();
+      await expect(storage.put(key, Buffer.from('x'), 'text/plain')).rejects.toThrow(/invalid storage key/);
+      await expect(storage.get(key)).rejects.toThrow(/invalid storage key/);
+    },
+  );
+
+  it('keeps concurrent writers of the same key whole', async () => {
+    const storage = await make();
+    const key = storageKeys.result(randomUUID());
+    const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    await Promise.all(bodies.map((b) => storage.put(key, b, 'application/octet-stream')));
+    const read = await storage.get(key);
+    expect(bodies.some((b) => b.equals(read!))).toBe(true);
+  });
+});
+
+describe('filesystem storage', () => {
+  it('writes only inside its root and leaves no temporary files', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'spotter-fs-'));
+    const storage = new FileStorage(root);
+    const id = randomUUID();
+    await storage.put(storageKeys.image(id), Buffer.from('x'), 'image/jpeg');
+    expect(await readdir(path.join(root, 'images'))).toEqual([id]);
+  });
+});
