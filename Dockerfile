@@ -1,0 +1,17 @@
+# One image for the API and the worker; docker-compose picks the entry point.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY apps/api/package.json apps/api/
+COPY apps/worker/package.json apps/worker/
+COPY packages/shared/package.json packages/shared/
+COPY packages/imaging/package.json packages/imaging/
+COPY packages/detector/package.json packages/detector/
+RUN npx --yes pnpm@12.4.2 install --frozen-lockfile --prod
+COPY . .
+# The default model, downloaded and checked at build time (or mount ./models over /app/models).
+RUN node -e "import('./scripts/lib.mjs').then((m) => m.ensureModel())"
+USER node
+EXPOSE 8080 9464
+CMD ["node", "--import", "tsx", "apps/api/src/main.ts"]

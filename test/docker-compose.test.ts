@@ -1,0 +1,38 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { EnvSchema, loadConfig } from '@spotter/shared';
+import { root } from '../scripts/lib.mjs';
+
+type Service = { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; ports?: string[]; container_name?: string };
+
+// No Docker engine runs here: check the file's structure and its env against the config schema.
+describe('docker-compose.yml', async () => {
+  const compose = parse(await readFile(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+  const { services } = compose;
+
+  it('has redis, minio with bucket creation, the api and a scalable worker', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'minio', 'minio-init', 'api', 'worker']));
+    expect(services['minio-init']!.command!.join(' ')).toMatch(/mc mb --ignore-existing local\/spotter/);
+    expect(services.api!.command).toEqual(['node', '--import', 'tsx', 'apps/api/src/main.ts']);
+    expect(services.worker!.command).toEqual(['node', '--import', 'tsx', 'apps/worker/src/main.ts']);
+    // --scale worker=N needs no fixed name and no published host port.
+    expect(services.worker!.container_name).toBeUndefined();
+    expect(services.worker!.ports).toBeUndefined();
+  });
+
+  it.each(['api', 'worker'])('gives the %s only variables the config schema knows, and they parse', (name) => {
+    const env = services[name]!.environment!;
+    const known = Object.keys(EnvSchema.shape);
+    expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
+    // Substitute ${VAR:-default} / ${VAR:?msg} as compose would, with placeholder secrets.
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)(?::-([^}]*)|:\?[^}]*)?\}/g, (_m, _n, def) => def ?? 'a-placeholder-secret-value')]),
+    );
+    const cfg = loadConfig(resolved);
+    expect(cfg.storage).toMatchObject({ kind: 's3', bucket: 'spotter', endpoint: 'http://minio:9000', forcePathStyle: true });
+    expect(cfg.redis.url).toBe('redis://redis:6379');
+    expect(cfg.http.apiKeys.length).toBeGreaterThan(0);
+  });
+});
