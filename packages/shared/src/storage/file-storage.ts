@@ -19,7 +19,7 @@ export class FileStorage implements ObjectStorage {
     return p;
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
+  async put(key: string, body: Buffer, _contentType?: string): Promise<void> {
     const p = this.pathOf(key);
     await mkdir(path.dirname(p), { recursive: true });
     // Write then rename so readers never see a half-written object.
