@@ -1,9 +1,11 @@
 import express from 'express';
-import type { Config, Logger } from '@spotter/shared';
+import type { Config, Logger, Queues } from '@spotter/shared';
+import { queueDashboard } from './queue-dashboard.js';
+import type { ApiMetrics } from './api-metrics.js';
 import type { JobService } from './job-service.js';
 import { apiKeyAuth } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
-import { requestLog } from './middleware/request-log.js';
+import { observeRequests } from './middleware/observe-requests.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 
@@ -11,17 +13,20 @@ export interface AppDeps {
   config: Config;
   log: Logger;
   service: JobService;
-  system: Parameters<typeof systemRoutes>[0];
+  metrics: ApiMetrics;
+  queues: Queues;
+  system: Omit<Parameters<typeof systemRoutes>[0], 'metrics'>;
 }
 
 /** The Express application; all I/O comes in through `deps`. */
-export function createApp({ config, log, service, system }: AppDeps) {
+export function createApp({ config, log, service, metrics, queues, system }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(requestLog(log));
-  app.use(systemRoutes(system));
-  app.use('/v1', apiKeyAuth(config.http.apiKeys), express.json({ limit: '64kb' }), jobRoutes(service, config));
+  app.use(observeRequests(log, metrics));
+  app.use(systemRoutes({ ...system, metrics }));
+  app.use('/admin/queues', apiKeyAuth(config.http.apiKeys, { browser: true }), queueDashboard(queues));
+  app.use('/v1', apiKeyAuth(config.http.apiKeys), express.json({ limit: '64kb' }), jobRoutes(service, config, metrics));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -9,6 +9,7 @@ import {
   JobNotReadyError,
   loadJobRecord,
   OverloadedError,
+  QueueNames,
   SpotterError,
   storageKeys,
   toJobView,
@@ -24,6 +25,7 @@ import {
   type WebhookState,
 } from '@spotter/shared';
 import { drawDetections, probeImage } from '@spotter/imaging';
+import { injectTraceContext, inSpan, SpanKind } from '@spotter/telemetry';
 
 export interface JobServiceDeps {
   config: Config;
@@ -37,6 +39,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MIME: Record<string, string> = {
   jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', heif: 'image/heif', tiff: 'image/tiff',
 };
+
+const messaging = (operation: string, id: string) => ({
+  'messaging.system': 'bullmq',
+  'messaging.operation.type': operation,
+  'messaging.destination.name': QueueNames.detect,
+  'messaging.message.id': id,
+  'spotter.job.id': id,
+});
 
 /** Runs a Redis or storage call, turning connection failures into a 503 the client can retry. */
 async function dependency<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -101,8 +111,13 @@ export class JobService {
       image: { key, bytes: image.length, format: probe.format, width: probe.width, height: probe.height },
     };
     try {
-      await dependency('storage', () => storage.put(key, image, MIME[probe.format] ?? 'application/octet-stream'));
-      await dependency('Redis', () => queues.detect.add('detect', data, { jobId: id }));
+      await inSpan('storage put', { attributes: { 'spotter.job.id': id, 'spotter.storage.key': key } }, () =>
+        dependency('storage', () => storage.put(key, image, MIME[probe.format] ?? 'application/octet-stream')),
+      );
+      await inSpan('detect publish', { kind: SpanKind.PRODUCER, attributes: messaging('publish', id) }, () =>
+        // The worker continues this trace from the context carried in the payload.
+        dependency('Redis', () => queues.detect.add('detect', { ...data, trace: injectTraceContext() }, { jobId: id })),
+      );
     } catch (err) {
       // Leave nothing half-done: the same Idempotency-Key may be retried.
       if (idemKey) await redis.del(idemKey).catch(() => undefined);

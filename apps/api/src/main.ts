@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { QueueEvents } from 'bullmq';
 import { createLogger, createQueues, createRedis, createStorage, loadConfig, QueueNames } from '@spotter/shared';
+import { startTracing, traceFields } from '@spotter/telemetry';
+import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { JobService } from './job-service.js';
 
 // Composition root: configuration is read here once and adapters are chosen here.
 const config = loadConfig(process.env);
-const log = createLogger('spotter-api', config.log.level);
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const tracing = startTracing({ serviceName: 'spotter-api', version, otlpEndpoint: config.telemetry.otlpEndpoint });
+const log = createLogger('spotter-api', config.log.level, traceFields);
 
 const redis = createRedis(config.redis.url, 'api');
 redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
@@ -15,13 +18,17 @@ const queues = createQueues(config, redis);
 const events = new QueueEvents(QueueNames.detect, { connection: createRedis(config.redis.url, 'worker'), prefix: config.redis.prefix });
 events.on('error', (err) => log.warn({ err: err.message }, 'queue events error'));
 const storage = createStorage(config.storage);
+const metrics = createApiMetrics(queues);
 const service = new JobService({ config, storage, queues, redis, events });
-const app = createApp({ config, log, service, system: { redis, storage, version } });
+const app = createApp({ config, log, service, metrics, queues, system: { redis, storage, version } });
 
 const server = app.listen(config.http.port, config.http.host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
-  log.info({ url: `http://${config.http.host}:${port}`, storage: storage.describe }, `spotter api listening on http://${config.http.host}:${port}`);
+  log.info(
+    { url: `http://${config.http.host}:${port}`, storage: storage.describe, tracing: tracing.enabled },
+    `spotter api listening on http://${config.http.host}:${port}`,
+  );
   if (config.http.apiKeys.length === 0) {
     log.warn(`SPOTTER_API_KEYS is not set: the API is open to anyone who can reach ${config.http.host}`);
   }
@@ -35,7 +42,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   server.close();
   server.closeIdleConnections();
-  await Promise.allSettled([events.close(), queues.detect.close(), queues.webhooks.close()]);
+  await Promise.allSettled([events.close(), queues.detect.close(), queues.webhooks.close(), tracing.shutdown()]);
   redis.disconnect();
   process.exit(0);
 }

@@ -1,9 +1,11 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { DetectJobData, type Logger } from '@spotter/shared';
+import { DetectJobData, QueueNames, type Logger } from '@spotter/shared';
+import { extractTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
 import { failedRecord, finishJob, isRetryable, runDetection, type DetectionDeps } from './run-detection.js';
+import type { WorkerMetrics } from './worker-metrics.js';
 
 /** BullMQ processor for detect jobs: parse, run, record; every job ends in a final record. */
-export function detectProcessor(deps: DetectionDeps, log: Logger) {
+export function detectProcessor(deps: DetectionDeps, log: Logger, metrics: WorkerMetrics) {
   return async (job: Job) => {
     const startedAt = new Date();
     const parsed = DetectJobData.safeParse(job.data);
@@ -12,22 +14,44 @@ export function detectProcessor(deps: DetectionDeps, log: Logger) {
       throw new UnrecoverableError('malformed job payload');
     }
     const data = parsed.data;
+    // Continue the trace of the upload that created the job.
+    const parent = extractTraceContext(data.trace);
+    recordSpan('detect wait', job.timestamp, startedAt.getTime(), { 'spotter.job.id': data.id, 'messaging.destination.name': QueueNames.detect }, parent);
+    const attributes = {
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': QueueNames.detect,
+      'messaging.message.id': data.id,
+      'spotter.job.id': data.id,
+      'spotter.model.name': data.model,
+      'spotter.job.attempt': job.attemptsMade + 1,
+    };
+    metrics.busySlots.inc();
     try {
-      const record = await runDetection(deps, data, startedAt);
-      await finishJob(deps, record);
-      const { timings_ms, result } = record.job;
-      log.info({ job_id: data.id, status: 'succeeded', detections: result?.detections.length, timings_ms }, 'job finished');
-      return { detections: result?.detections.length ?? 0 };
-    } catch (err) {
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (isRetryable(err) && !lastAttempt) {
-        log.warn({ job_id: data.id, attempt: job.attemptsMade + 1, err }, 'job attempt failed; will retry');
-        throw err;
-      }
-      const record = failedRecord(data, startedAt, err);
-      await finishJob(deps, record);
-      log.info({ job_id: data.id, status: 'failed', code: record.job.error?.code, err }, 'job finished');
-      throw new UnrecoverableError(record.job.error?.message ?? 'failed');
+      return await inSpan('detect process', { kind: SpanKind.CONSUMER, attributes, parent }, async (span) => {
+        try {
+          const record = await runDetection(deps, data, startedAt);
+          await finishJob(deps, record);
+          metrics.observeJob(record);
+          const { timings_ms, result } = record.job;
+          span.setAttribute('spotter.detections.count', result?.detections.length ?? 0);
+          log.info({ job_id: data.id, status: 'succeeded', detections: result?.detections.length, timings_ms }, 'job finished');
+          return { detections: result?.detections.length ?? 0 };
+        } catch (err) {
+          const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          if (isRetryable(err) && !lastAttempt) {
+            log.warn({ job_id: data.id, attempt: job.attemptsMade + 1, err }, 'job attempt failed; will retry');
+            throw err;
+          }
+          const record = failedRecord(data, startedAt, err);
+          await finishJob(deps, record);
+          metrics.observeJob(record);
+          log.info({ job_id: data.id, status: 'failed', code: record.job.error?.code, err }, 'job finished');
+          throw new UnrecoverableError(record.job.error?.message ?? 'failed');
+        }
+      });
+    } finally {
+      metrics.busySlots.dec();
     }
   };
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   ImageDecodeError,
+  QueueNames,
   saveJobRecord,
   SpotterError,
   type Config,
@@ -11,6 +12,7 @@ import {
 } from '@spotter/shared';
 import { decodeToFit } from '@spotter/imaging';
 import type { OnnxDetector } from '@spotter/detector';
+import { injectTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
 
 export interface DetectionDeps {
   config: Config;
@@ -36,7 +38,15 @@ export async function runDetection(deps: DetectionDeps, data: DetectJobData, sta
   const img = await decodeToFit(bytes, detector.inputSize, config.images.maxPixels);
   const t2 = performance.now();
   const out = await detector.detect(img, data.min_score);
+  const t3 = performance.now();
   const finishedAt = new Date();
+  // The stages as spans of the active (process) span, from the times measured above.
+  const epoch = (t: number) => performance.timeOrigin + t;
+  const inference = t2 + out.timings.preprocess;
+  recordSpan('download', epoch(t0), epoch(t1), { 'spotter.image.bytes': bytes.length });
+  recordSpan('decode', epoch(t1), epoch(inference), { 'spotter.image.format': data.image.format });
+  recordSpan('inference', epoch(inference), epoch(inference + out.timings.inference), { 'spotter.model.name': detector.name });
+  recordSpan('postprocess', epoch(t3 - out.timings.postprocess), epoch(t3), { 'spotter.detections.count': out.detections.length });
   const created = Date.parse(data.created_at);
   return {
     owner: data.owner,
@@ -99,9 +109,13 @@ export function isRetryable(err: unknown): boolean {
 
 /** Persists the final record, then schedules the webhook (deduplicated by job id). */
 export async function finishJob(deps: Pick<DetectionDeps, 'storage' | 'queues'>, record: JobRecord): Promise<void> {
-  await saveJobRecord(deps.storage, record);
+  const id = record.job.id;
+  await inSpan('result write', { attributes: { 'spotter.job.id': id } }, () => saveJobRecord(deps.storage, record));
   if (record.webhook_url) {
     const event = record.job.status === 'succeeded' ? 'job.succeeded' : 'job.failed';
-    await deps.queues.webhooks.add('deliver', { job_id: record.job.id, event }, { jobId: record.job.id });
+    const attributes = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'publish', 'messaging.destination.name': QueueNames.webhooks, 'spotter.job.id': id };
+    await inSpan('webhooks publish', { kind: SpanKind.PRODUCER, attributes }, () =>
+      deps.queues.webhooks.add('deliver', { job_id: id, event, trace: injectTraceContext() }, { jobId: id }),
+    );
   }
 }

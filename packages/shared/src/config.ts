@@ -47,6 +47,7 @@ export const EnvSchema = z.object({
   SPOTTER_WEBHOOK_ATTEMPTS: int(9, 1, 50),
   SPOTTER_WEBHOOK_BACKOFF_MS: int(15_000, 1),
   SPOTTER_WEBHOOK_TIMEOUT_MS: int(10_000, 100, 120_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
 });
 
 export type StorageConfig =
@@ -122,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       backoffMs: e.SPOTTER_JOB_BACKOFF_MS,
       retentionS: e.SPOTTER_JOB_RETENTION_S,
     },
+    telemetry: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
     webhooks: {
       secret: e.SPOTTER_WEBHOOK_SECRET,
       allowHosts: e.SPOTTER_WEBHOOK_ALLOW_HOSTS,

@@ -48,12 +48,15 @@ export const DetectJobData = z.object({
   webhook_url: z.string().nullable(),
   created_at: isoTime,
   image: ImageInfo,
+  /** W3C trace context of the request that created the job. */
+  trace: z.record(z.string(), z.string()).optional(),
 });
 export type DetectJobData = z.infer<typeof DetectJobData>;
 
 export const WebhookJobData = z.object({
   job_id: z.uuid(),
   event: z.enum(['job.succeeded', 'job.failed']),
+  trace: z.record(z.string(), z.string()).optional(),
 });
 export type WebhookJobData = z.infer<typeof WebhookJobData>;
 

@@ -45,12 +45,14 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       if (err instanceof OverloadedError || err instanceof UnavailableError) res.set('Retry-After', String(err.retryAfterS));
       if (status >= 500) log.warn({ err: err.cause ?? err, code: err.code, path: req.path }, err.message);
       const extra = err instanceof WaitTimeoutError ? { job_id: err.jobId } : {};
+      res.locals.errorCode = err.code;
       return res.status(status).json({ error: { code: err.code, message: err.message, ...extra } });
     }
     // body-parser and friends set a 4xx status on the client's mistakes.
     const status = typeof err?.status === 'number' ? err.status : 500;
     if (status >= 400 && status < 500) {
       const code = err.type === 'entity.parse.failed' ? 'INVALID_JSON' : status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST';
+      res.locals.errorCode = code;
       return res.status(status).json({ error: { code, message: err.message } });
     }
     log.error({ err, path: req.path }, 'unhandled error');

@@ -1,18 +1,26 @@
 import multer from 'multer';
 import type { RequestHandler } from 'express';
 import { InvalidRequestError, PayloadTooLargeError } from '@spotter/shared';
+import { context } from '@spotter/telemetry';
+import type { ApiMetrics } from '../api-metrics.js';
 
 /**
  * Parses the multipart form into memory with hard limits. The client's file name and
  * declared content type are ignored: storage keys are ours and formats are sniffed.
  */
-export function imageUpload(maxBytes: number): RequestHandler {
+export function imageUpload(maxBytes: number, metrics: ApiMetrics): RequestHandler {
   const parse = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12, headerPairs: 50 },
   }).single('image');
   return (req, res, next) => {
-    parse(req, res, (err: unknown) => {
+    // Busboy calls back from stream events; carry the request's trace context across.
+    const ctx = context.active();
+    parse(req, res, (err: unknown) => context.with(ctx, () => {
+      if (req.file) {
+        metrics.uploads.inc();
+        metrics.uploadBytes.inc(req.file.size);
+      }
       if (!err) {
         if (!req.file) {
           return next(new InvalidRequestError('missing file field "image" (send multipart/form-data)', 'MISSING_IMAGE'));
@@ -26,6 +34,6 @@ export function imageUpload(maxBytes: number): RequestHandler {
         return next(new InvalidRequestError(`unexpected file field "${err.field}"; send the image as "image"`));
       }
       next(new InvalidRequestError(`malformed multipart body: ${(err as Error).message}`));
-    });
+    }));
   };
 }

@@ -8,6 +8,7 @@ import {
   WaitTimeoutError,
   type Config,
 } from '@spotter/shared';
+import type { ApiMetrics } from '../api-metrics.js';
 import type { JobService } from '../job-service.js';
 import { imageUpload } from '../middleware/upload.js';
 
@@ -33,9 +34,9 @@ function parseWait(req: Request): number {
 const ownerOf = (res: { locals: Record<string, unknown> }) => res.locals.owner as string;
 
 /** /v1 job routes: thin handlers that parse, call the job service, map the answer. */
-export function jobRoutes(service: JobService, config: Config): Router {
+export function jobRoutes(service: JobService, config: Config, metrics: ApiMetrics): Router {
   const r = Router();
-  const upload = imageUpload(config.http.maxUploadBytes);
+  const upload = imageUpload(config.http.maxUploadBytes, metrics);
 
   r.post('/jobs', upload, async (req, res) => {
     const fields = parseFields(req.body);
