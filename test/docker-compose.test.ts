@@ -13,7 +13,9 @@ describe('docker-compose.yml', async () => {
   const { services } = compose;
 
   it('has redis, minio with bucket creation, the api and a scalable worker', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'minio', 'minio-init', 'api', 'worker']));
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['redis', 'minio', 'minio-init', 'api', 'worker', 'otel-collector', 'jaeger', 'prometheus', 'grafana']),
+    );
     expect(services['minio-init']!.command!.join(' ')).toMatch(/mc mb --ignore-existing local\/spotter/);
     expect(services.api!.command).toEqual(['node', '--import', 'tsx', 'apps/api/src/main.ts']);
     expect(services.worker!.command).toEqual(['node', '--import', 'tsx', 'apps/worker/src/main.ts']);
@@ -34,5 +36,15 @@ describe('docker-compose.yml', async () => {
     expect(cfg.storage).toMatchObject({ kind: 's3', bucket: 'spotter', endpoint: 'http://minio:9000', forcePathStyle: true });
     expect(cfg.redis.url).toBe('redis://redis:6379');
     expect(cfg.http.apiKeys.length).toBeGreaterThan(0);
+    expect(cfg.telemetry.otlpEndpoint).toBe('http://otel-collector:4318');
+  });
+
+  it('has Prometheus scrape the ports the api and workers listen on', async () => {
+    const prom = parse(await readFile(path.join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
+    const byJob = Object.fromEntries(prom.scrape_configs.map((c) => [c.job_name, c]));
+    expect(byJob['spotter-api']!.static_configs![0]!.targets).toEqual([`api:${services.api!.environment!.PORT}`]);
+    expect(byJob['spotter-worker']!.dns_sd_configs![0]).toMatchObject({ names: ['worker'], port: Number(services.worker!.environment!.SPOTTER_METRICS_PORT) });
   });
 });

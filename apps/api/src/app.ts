@@ -26,7 +26,7 @@ export function createApp({ config, log, service, metrics, queues, system }: App
   app.use(observeRequests(log, metrics));
   app.use(systemRoutes({ ...system, metrics }));
   app.use('/admin/queues', apiKeyAuth(config.http.apiKeys, { browser: true }), queueDashboard(queues));
-  app.use('/v1', apiKeyAuth(config.http.apiKeys), express.json({ limit: '64kb' }), jobRoutes(service, config, metrics));
+  app.use(jobRoutes(service, config, metrics));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -20,7 +20,7 @@ export function observeRequests(log: Logger, metrics: ApiMetrics): RequestHandle
     );
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const route = typeof req.route?.path === 'string' ? req.route.path : 'unmatched';
       span.updateName(`${req.method} ${route}`);
       span.setAttributes({ 'http.route': route, 'http.response.status_code': res.statusCode });
       if (res.locals.jobId) span.setAttribute('spotter.job.id', res.locals.jobId as string);

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import {
   CreateJobFields,
   ImageDecodeError,
@@ -10,6 +10,7 @@ import {
 } from '@spotter/shared';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { JobService } from '../job-service.js';
+import { apiKeyAuth } from '../middleware/auth.js';
 import { imageUpload } from '../middleware/upload.js';
 
 const MAX_WAIT_S = 30;
@@ -36,9 +37,11 @@ const ownerOf = (res: { locals: Record<string, unknown> }) => res.locals.owner a
 /** /v1 job routes: thin handlers that parse, call the job service, map the answer. */
 export function jobRoutes(service: JobService, config: Config, metrics: ApiMetrics): Router {
   const r = Router();
+  // Full paths here so that req.route names the whole route template in logs and metrics.
+  r.use('/v1', apiKeyAuth(config.http.apiKeys), express.json({ limit: '64kb' }));
   const upload = imageUpload(config.http.maxUploadBytes, metrics);
 
-  r.post('/jobs', upload, async (req, res) => {
+  r.post('/v1/jobs', upload, async (req, res) => {
     const fields = parseFields(req.body);
     const { id, replayed } = await service.create(ownerOf(res), req.file!.buffer, fields, req.get('idempotency-key'));
     const links = jobLinks(id, config.http.publicUrl);
@@ -47,21 +50,21 @@ export function jobRoutes(service: JobService, config: Config, metrics: ApiMetri
     res.status(202).location(links.self).json({ id, status: 'queued', links });
   });
 
-  r.get('/jobs/:id', async (req, res) => {
+  r.get('/v1/jobs/:id', async (req, res) => {
     const wait = parseWait(req);
     res.locals.jobId = req.params.id;
     const view = wait > 0 ? await service.wait(ownerOf(res), req.params.id, wait) : await service.get(ownerOf(res), req.params.id);
     res.json(view);
   });
 
-  r.get('/jobs/:id/annotated', async (req, res) => {
+  r.get('/v1/jobs/:id/annotated', async (req, res) => {
     res.locals.jobId = req.params.id;
     const jpeg = await service.annotated(ownerOf(res), req.params.id);
     res.type('image/jpeg').set('Cache-Control', 'private, max-age=3600').send(jpeg);
   });
 
   // The synchronous endpoint, built on the same queue: submit, then wait for the result.
-  r.post('/predict', upload, async (req, res) => {
+  r.post('/v1/predict', upload, async (req, res) => {
     const fields = parseFields(req.body);
     const owner = ownerOf(res);
     const { id } = await service.create(owner, req.file!.buffer, fields, req.get('idempotency-key'));
