@@ -135,3 +135,35 @@ export async function startRedis(dir, { quiet = true } = {}) {
     });
   return { url: `redis://127.0.0.1:${port}`, port, child, stop };
 }
+
+/**
+ * Spawns `node --import tsx <entry>` and resolves once its output matches `readyLine`;
+ * rejects with the output when it exits first. Used by tests and the benchmark.
+ */
+export function launchService(name, entry, env, readyLine, timeoutMs = 60_000) {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${out}`)), timeoutMs);
+    const onData = (chunk) => {
+      out += chunk.toString();
+      if (readyLine.test(out)) {
+        clearTimeout(timer);
+        resolve({ name, child, output: () => out, exited });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+}
+
+/** Sends SIGTERM (if still running) and resolves with the exit code. */
+export function stopService(service) {
+  if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGTERM');
+  return service.exited;
+}

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { freePort, root } from '../../scripts/lib.mjs';
+import { freePort, launchService, root, stopService } from '../../scripts/lib.mjs';
 
 export const DATASET = path.resolve(root, '..', 'shared', 'datasets', 'coco-val128');
 export const MODEL_DIR = path.resolve(root, 'models');
@@ -16,27 +16,8 @@ export interface SpotterProcess {
   exited: Promise<number | null>;
 }
 
-function launch(name: string, entry: string, env: NodeJS.ProcessEnv, readyLine: RegExp): Promise<SpotterProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${out}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (readyLine.test(out)) {
-        clearTimeout(timer);
-        resolve({ name, child, output: () => out, exited });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-}
+const launch = (name: string, entry: string, env: NodeJS.ProcessEnv, readyLine: RegExp) =>
+  launchService(name, entry, env, readyLine) as Promise<SpotterProcess>;
 
 export interface Spotter {
   url: string;
@@ -72,10 +53,7 @@ export async function startSpotter(env: Record<string, string> = {}, { workers =
   const startWorker = () => launch('worker', 'apps/worker/src/main.ts', fullEnv, /spotter worker ready/);
   const started = await Promise.all(Array.from({ length: workers }, startWorker));
   const api = await launch('api', 'apps/api/src/main.ts', fullEnv, /spotter api listening/);
-  const stopProcess = async (p: SpotterProcess) => {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    return p.exited;
-  };
+  const stopProcess = (p: SpotterProcess) => stopService(p) as Promise<number | null>;
   return {
     url: `http://127.0.0.1:${port}`,
     env: fullEnv,

@@ -1,0 +1,102 @@
+import { performance } from 'node:perf_hooks';
+import { summarize } from './stats.js';
+
+interface JobJson {
+  status: string;
+  timings_ms: Record<string, number> | null;
+}
+
+async function predict(url: string, image: Buffer, headers: Record<string, string>) {
+  const form = new FormData();
+  form.append('image', new Blob([image]), 'bench.jpg');
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/predict`, { method: 'POST', body: form, headers });
+  const body = (await res.json()) as JobJson;
+  return { ms: performance.now() - t0, ok: res.status === 200 && body.status === 'succeeded', status: res.status, body };
+}
+
+function collect() {
+  const latencies: number[] = [];
+  const stages: Record<string, number[]> = {};
+  const errors: Record<string, number> = {};
+  return {
+    add(r: Awaited<ReturnType<typeof predict>>) {
+      if (!r.ok) {
+        errors[r.status] = (errors[r.status] ?? 0) + 1;
+        return;
+      }
+      latencies.push(r.ms);
+      for (const [k, v] of Object.entries(r.body.timings_ms ?? {})) (stages[k] ??= []).push(v);
+    },
+    result(seconds: number) {
+      return {
+        completed: latencies.length,
+        throughput_per_s: Math.round((latencies.length / seconds) * 10) / 10,
+        latency_ms: summarize(latencies),
+        stage_ms: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, summarize(v)])),
+        errors,
+      };
+    },
+  };
+}
+
+/** `concurrency` clients, each sending the next request when the previous one answers. */
+export async function closedLoop(url: string, images: readonly Buffer[], concurrency: number, seconds: number, headers: Record<string, string> = {}) {
+  const c = collect();
+  let i = 0;
+  const warmUntil = performance.now() + 1000;
+  const end = warmUntil + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const r = await predict(url, images[i++ % images.length]!, headers);
+        if (performance.now() > warmUntil) c.add(r);
+      }
+    }),
+  );
+  return { concurrency, ...c.result(seconds) };
+}
+
+/** Requests at a fixed arrival rate, whether or not earlier ones have answered. */
+export async function openLoop(url: string, images: readonly Buffer[], ratePerS: number, seconds: number, headers: Record<string, string> = {}) {
+  const c = collect();
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const total = Math.round(ratePerS * seconds);
+  for (let n = 0; n < total; n++) {
+    const due = start + (n * 1000) / ratePerS;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(predict(url, images[n % images.length]!, headers).then((r) => c.add(r)));
+  }
+  await Promise.all(pending);
+  return { rate_per_s: ratePerS, ...c.result((performance.now() - start) / 1000) };
+}
+
+/** Uploads only (no worker running): how fast the API accepts and enqueues. */
+export async function ingest(url: string, image: Buffer, concurrency: number, seconds: number) {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const form = new FormData();
+        form.append('image', new Blob([image]), 'bench.jpg');
+        const t0 = performance.now();
+        const res = await fetch(`${url}/v1/jobs`, { method: 'POST', body: form });
+        await res.arrayBuffer();
+        if (res.status === 202) latencies.push(performance.now() - t0);
+        else errors[res.status] = (errors[res.status] ?? 0) + 1;
+      }
+    }),
+  );
+  return {
+    concurrency,
+    image_kb: Math.round(image.length / 1024),
+    accepted: latencies.length,
+    uploads_per_s: Math.round((latencies.length / seconds) * 10) / 10,
+    latency_ms: summarize(latencies),
+    errors,
+  };
+}
