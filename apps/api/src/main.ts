@@ -9,7 +9,7 @@ import { JobService } from './job-service.js';
 // Composition root: configuration is read here once and adapters are chosen here.
 const config = loadConfig(process.env);
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const tracing = startTracing({ serviceName: 'spotter-api', version, otlpEndpoint: config.telemetry.otlpEndpoint });
+const tracing = await startTracing({ serviceName: 'spotter-api', version, otlpEndpoint: config.telemetry.otlpEndpoint });
 const log = createLogger('spotter-api', config.log.level, traceFields);
 
 const redis = createRedis(config.redis.url, 'api');
@@ -17,7 +17,7 @@ redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection erro
 const queues = createQueues(config, redis);
 const events = new QueueEvents(QueueNames.detect, { connection: createRedis(config.redis.url, 'worker'), prefix: config.redis.prefix });
 events.on('error', (err) => log.warn({ err: err.message }, 'queue events error'));
-const storage = createStorage(config.storage);
+const storage = await createStorage(config.storage);
 const metrics = createApiMetrics(queues);
 const service = new JobService({ config, storage, queues, redis, events });
 const app = createApp({ config, log, service, metrics, queues, system: { redis, storage, version } });

@@ -11,7 +11,7 @@ import { createWorkerMetrics } from './worker-metrics.js';
 // Composition root: configuration is read here once and adapters are chosen here.
 const config = loadConfig(process.env);
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const tracing = startTracing({ serviceName: 'spotter-worker', version, otlpEndpoint: config.telemetry.otlpEndpoint });
+const tracing = await startTracing({ serviceName: 'spotter-worker', version, otlpEndpoint: config.telemetry.otlpEndpoint });
 const log = createLogger('spotter-worker', config.log.level, traceFields);
 const metrics = createWorkerMetrics(config.worker.concurrency);
 
@@ -29,7 +29,7 @@ log.info({ model: detector.name, version: detector.version, input: detector.inpu
 
 const connection = createRedis(config.redis.url, 'worker');
 connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-const storage = createStorage(config.storage);
+const storage = await createStorage(config.storage);
 const queues = createQueues(config, connection);
 const base = { connection, prefix: config.redis.prefix };
 

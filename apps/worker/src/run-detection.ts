@@ -42,9 +42,10 @@ export async function runDetection(deps: DetectionDeps, data: DetectJobData, sta
   const finishedAt = new Date();
   // The stages as spans of the active (process) span, from the times measured above.
   const epoch = (t: number) => performance.timeOrigin + t;
-  const inference = t2 + out.timings.preprocess;
+  const decoded = t2 + out.timings.preprocess;
+  const inference = decoded + out.timings.sessionWait;
   recordSpan('download', epoch(t0), epoch(t1), { 'spotter.image.bytes': bytes.length });
-  recordSpan('decode', epoch(t1), epoch(inference), { 'spotter.image.format': data.image.format });
+  recordSpan('decode', epoch(t1), epoch(decoded), { 'spotter.image.format': data.image.format });
   recordSpan('inference', epoch(inference), epoch(inference + out.timings.inference), { 'spotter.model.name': detector.name });
   recordSpan('postprocess', epoch(t3 - out.timings.postprocess), epoch(t3), { 'spotter.detections.count': out.detections.length });
   const created = Date.parse(data.created_at);

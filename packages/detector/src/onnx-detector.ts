@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { ModelError, type Detection } from '@spotter/shared';
 import { fillLetterbox } from './letterbox.js';
@@ -38,7 +39,7 @@ export interface ModelInput {
 
 export interface DetectOutput {
   detections: Detection[];
-  timings: { preprocess: number; inference: number; postprocess: number };
+  timings: { preprocess: number; inference: number; sessionWait: number; postprocess: number };
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
@@ -56,6 +57,69 @@ function checkProviders(requested: readonly string[]) {
   }
 }
 
+interface ThreadReady {
+  inputNames: string[];
+  outputNames: string[];
+  inputMetadata: { name: string; isTensor: boolean; shape: (number | string)[] }[];
+}
+
+interface RunOutput {
+  data: Float32Array;
+  dims: number[];
+  /** Time the session itself spent, without waiting for earlier calls. */
+  runMs: number;
+}
+
+/** The session, living in its own thread; calls are queued there one at a time. */
+class InferenceThread {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (v: RunOutput) => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly worker: Worker, readonly info: ThreadReady) {
+    worker.on('message', (msg: Partial<RunOutput> & { id: number; error?: string }) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.error !== undefined) p.reject(new Error(msg.error));
+      else p.resolve(msg as RunOutput);
+    });
+    worker.on('error', (err) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  static start(modelBytes: Buffer, options: ort.InferenceSession.SessionOptions): Promise<InferenceThread> {
+    const bytes = modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength);
+    const worker = new Worker(new URL('./inference-thread.mjs', import.meta.url), {
+      workerData: { modelBytes: bytes, options },
+      transferList: [bytes as ArrayBuffer],
+    });
+    return new Promise((resolve, reject) => {
+      worker.once('message', (msg: ThreadReady & { type: string; message?: string }) => {
+        if (msg.type === 'ready') return resolve(new InferenceThread(worker, msg));
+        void worker.terminate();
+        reject(new Error(msg.message));
+      });
+      worker.once('error', reject);
+    });
+  }
+
+  /** Runs the model; the input buffer is moved to the thread, not copied. */
+  run(data: Float32Array, dims: number[]): Promise<RunOutput> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, data, dims }, [data.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close() {
+    this.worker.postMessage({ type: 'close' });
+    await new Promise((r) => this.worker.once('exit', r));
+  }
+}
+
 /**
  * One ONNX Runtime session for one model, loaded, checked and warmed up before use.
  * `detect` is safe to call concurrently: each call has its own input tensor.
@@ -65,7 +129,7 @@ export class OnnxDetector {
     readonly spec: ModelSpec,
     readonly version: string,
     readonly inputSize: number,
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceThread,
     /** Milliseconds spent reading, loading and warming up the model. */
     readonly loadMs: number,
   ) {}
@@ -85,9 +149,9 @@ export class OnnxDetector {
     }
     const version = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     checkProviders(opts.executionProviders);
-    let session: ort.InferenceSession;
+    let session: InferenceThread;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      session = await InferenceThread.start(bytes, {
         executionProviders: [...opts.executionProviders],
         graphOptimizationLevel: 'all',
         ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
@@ -103,35 +167,34 @@ export class OnnxDetector {
       }
       throw new ModelError(`model "${spec.name}" (${spec.path}) does not load: ${reason}`);
     }
-    const inputSize = inputSizeOf(session, spec);
-    const detector = new OnnxDetector(spec, version, inputSize, session, 0);
-    // Warm-up doubles as the output shape check.
-    const decoder = outputDecoders[spec.format];
-    const out = await detector.run(new Float32Array(3 * inputSize * inputSize).fill(114));
+    let inputSize: number;
     try {
-      decoder.checkShape(out.dims, inputSize, spec.labels.length);
+      inputSize = inputSizeOf(session.info, spec);
+      // Warm-up doubles as the output shape check.
+      const out = await session.run(new Float32Array(3 * inputSize * inputSize).fill(114), [1, 3, inputSize, inputSize]);
+      try {
+        outputDecoders[spec.format].checkShape(out.dims, inputSize, spec.labels.length);
+      } catch (err) {
+        throw new ModelError(`model "${spec.name}" (${spec.path}) has an unexpected output: ${(err as Error).message}`);
+      }
     } catch (err) {
-      throw new ModelError(`model "${spec.name}" (${spec.path}) has an unexpected output: ${(err as Error).message}`);
+      await session.close();
+      throw err;
     }
     return new OnnxDetector(spec, version, inputSize, session, performance.now() - t0);
-  }
-
-  private async run(tensorData: Float32Array) {
-    const input = new ort.Tensor('float32', tensorData, [1, 3, this.inputSize, this.inputSize]);
-    const results = await this.session.run({ [this.session.inputNames[0]!]: input });
-    const out = results[this.session.outputNames[0]!]!;
-    return { data: out.data as Float32Array, dims: out.dims };
   }
 
   /** Runs the model on one fitted image; boxes come back in the original image's pixels. */
   async detect(img: ModelInput, minScore: number): Promise<DetectOutput> {
     const t0 = performance.now();
-    const tensor = fillLetterbox(img.pixels, img.fitWidth, img.fitHeight, this.inputSize, new Float32Array(3 * this.inputSize ** 2), this.spec.bgr);
+    const size = this.inputSize;
+    const tensor = fillLetterbox(img.pixels, img.fitWidth, img.fitHeight, size, new Float32Array(3 * size * size), this.spec.bgr);
     if (this.spec.pixelScale !== 1) for (let i = 0; i < tensor.length; i++) tensor[i]! *= this.spec.pixelScale;
     const t1 = performance.now();
-    const out = await this.run(tensor);
+    const out = await this.session.run(tensor, [1, 3, size, size]);
     const t2 = performance.now();
-    const candidates = outputDecoders[this.spec.format].decode(out.data, out.dims, this.inputSize, minScore);
+    // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
+    const candidates = outputDecoders[this.spec.format].decode(out.data, out.dims, size, minScore);
     const kept = nonMaxSuppression(candidates, this.spec.iouThreshold, this.spec.maxDetections);
     const clampX = (v: number) => round2(Math.min(Math.max(v / img.scale, 0), img.width));
     const clampY = (v: number) => round2(Math.min(Math.max(v / img.scale, 0), img.height));
@@ -141,15 +204,15 @@ export class OnnxDetector {
       score: Math.round(c.score * 10000) / 10000,
       box: { x1: clampX(c.x1), y1: clampY(c.y1), x2: clampX(c.x2), y2: clampY(c.y2) },
     }));
-    return { detections, timings: { preprocess: t1 - t0, inference: t2 - t1, postprocess: performance.now() - t2 } };
+    return { detections, timings: { preprocess: t1 - t0, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 } };
   }
 
   async close() {
-    await this.session.release();
+    await this.session.close();
   }
 }
 
-function inputSizeOf(session: ort.InferenceSession, spec: ModelSpec): number {
+function inputSizeOf(session: ThreadReady, spec: ModelSpec): number {
   const meta = session.inputMetadata[0];
   const shape = meta && meta.isTensor ? meta.shape : [];
   const [n, c, h, w] = shape;

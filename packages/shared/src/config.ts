@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -111,7 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       dir: path.resolve(e.SPOTTER_MODEL_DIR),
       name: e.SPOTTER_MODEL,
       executionProviders: e.SPOTTER_EXECUTION_PROVIDERS.length ? e.SPOTTER_EXECUTION_PROVIDERS : ['cpu'],
-      intraOpThreads: e.SPOTTER_INTRA_OP_THREADS || undefined,
+      // Inference runs on its own thread while the JS thread decodes the next image, so by
+      // default leave one core to decoding (measured on 2 cores: 32 img/s vs 30 with 2 threads).
+      intraOpThreads: e.SPOTTER_INTRA_OP_THREADS || Math.max(1, os.availableParallelism() - 1),
     },
     worker: {
       concurrency: e.SPOTTER_WORKER_CONCURRENCY,

@@ -8,5 +8,4 @@ export * from './ssrf-guard.js';
 export * from './webhook-signature.js';
 export * from './storage/object-storage.js';
 export * from './storage/file-storage.js';
-export * from './storage/s3-storage.js';
 export * from './storage/create-storage.js';

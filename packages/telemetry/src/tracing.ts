@@ -1,9 +1,4 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
 export { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span };
 
@@ -14,8 +9,17 @@ export const tracer = trace.getTracer('spotter');
  * Starts the OpenTelemetry SDK exporting over OTLP/HTTP when an endpoint is configured.
  * Without one nothing is registered: the API's no-op tracer makes every span free.
  */
-export function startTracing(opts: { serviceName: string; version: string; otlpEndpoint?: string | undefined }) {
+export async function startTracing(opts: { serviceName: string; version: string; otlpEndpoint?: string | undefined }) {
   if (!opts.otlpEndpoint) return { enabled: false, shutdown: async () => {} };
+  // Loaded only when used: the SDK and exporter weigh about 30 MB of RSS.
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { NodeSDK }, { BatchSpanProcessor }, { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION }] =
+    await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-node'),
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/semantic-conventions'),
+    ]);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.serviceName, [ATTR_SERVICE_VERSION]: opts.version }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))],
