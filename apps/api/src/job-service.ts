@@ -5,6 +5,7 @@ import {
   assertWebhookUrlAllowed,
   InvalidRequestError,
   isFinal,
+  JobCore,
   JobNotFoundError,
   JobNotReadyError,
   loadJobRecord,
@@ -18,7 +19,6 @@ import {
   type Config,
   type CreateJobFields,
   type DetectJobData,
-  type JobCore,
   type JobView,
   type ObjectStorage,
   type Queues,
@@ -48,6 +48,14 @@ const messaging = (operation: string, id: string) => ({
   'spotter.job.id': id,
 });
 
+const safeJson = (s: string): unknown => {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Runs a Redis or storage call, turning connection failures into a 503 the client can retry. */
 async function dependency<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -62,12 +70,11 @@ async function dependency<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export class JobService {
   private backlog = { count: 0, at: 0 };
   /** Callbacks of requests waiting for a job, woken by the queue's final-state events. */
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(returnvalue?: unknown) => void>>();
 
   constructor(private readonly deps: JobServiceDeps) {
-    const wake = ({ jobId }: { jobId: string }) => this.waiters.get(jobId)?.forEach((fn) => fn());
-    deps.events.on('completed', wake);
-    deps.events.on('failed', wake);
+    deps.events.on('completed', ({ jobId, returnvalue }) => this.waiters.get(jobId)?.forEach((fn) => fn(returnvalue)));
+    deps.events.on('failed', ({ jobId }) => this.waiters.get(jobId)?.forEach((fn) => fn()));
   }
 
   /** Validates an upload, stores the image and enqueues a detect job. */
@@ -150,7 +157,9 @@ export class JobService {
       if (job.data.owner !== owner) throw new JobNotFoundError(id);
       webhookUrl = job.data.webhook_url;
       const state = await dependency('Redis', () => job.getState());
-      if (state !== 'completed' && state !== 'failed') {
+      const returned = state === 'completed' ? JobCore.safeParse(job.returnvalue) : null;
+      if (returned?.success) core = returned.data;
+      else if (state !== 'completed' && state !== 'failed') {
         core = {
           id,
           status: state === 'active' ? 'running' : 'queued',
@@ -204,24 +213,28 @@ export class JobService {
   /** Waits up to `seconds` for the job to reach a final state, then returns it as it is. */
   async wait(owner: string, id: string, seconds: number): Promise<JobView> {
     const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const view = await this.get(owner, id);
+    let view = await this.get(owner, id);
+    while (!isFinal(view.status)) {
       const left = deadline - Date.now();
-      if (isFinal(view.status) || left <= 0) return view;
-      // Woken by the queue's completion events; the short cap covers missed events.
-      await this.nextEvent(id, Math.min(left, 1000));
+      if (left <= 0) break;
+      // Woken by the queue's completion event, which carries the result: no further reads.
+      // The short cap covers missed events.
+      const returned = JobCore.safeParse(await this.nextEvent(id, Math.min(left, 1000)));
+      view = returned.success ? toJobView(returned.data, this.deps.config.http.publicUrl, view.webhook) : await this.get(owner, id);
     }
+    return view;
   }
 
-  private nextEvent(id: string, ms: number): Promise<void> {
+  /** Resolves with the completed job's return value (or undefined) on the next event or after `ms`. */
+  private nextEvent(id: string, ms: number): Promise<unknown> {
     return new Promise((resolve) => {
       const set = this.waiters.get(id) ?? new Set();
       this.waiters.set(id, set);
-      const done = () => {
+      const done = (returnvalue?: unknown) => {
         clearTimeout(timer);
         set.delete(done);
         if (set.size === 0) this.waiters.delete(id);
-        resolve();
+        resolve(typeof returnvalue === 'string' ? safeJson(returnvalue) : returnvalue);
       };
       const timer = setTimeout(done, ms);
       set.add(done);
