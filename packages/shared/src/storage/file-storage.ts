@@ -6,6 +6,8 @@ import { assertValidKey, type ObjectStorage } from './object-storage.js';
 /** Filesystem adapter: one file per key under `root`, written atomically. */
 export class FileStorage implements ObjectStorage {
   readonly describe: string;
+  /** Directories known to exist: one mkdir per prefix, not one per write. */
+  private readonly made = new Set<string>();
   constructor(private readonly root: string) {
     this.root = path.resolve(root);
     this.describe = `file://${this.root}`;
@@ -21,10 +23,21 @@ export class FileStorage implements ObjectStorage {
 
   async put(key: string, body: Buffer, _contentType?: string): Promise<void> {
     const p = this.pathOf(key);
-    await mkdir(path.dirname(p), { recursive: true });
+    const dir = path.dirname(p);
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
     // Write then rename so readers never see a half-written object.
     const tmp = `${p}.${randomUUID()}.tmp`;
-    await writeFile(tmp, body);
+    try {
+      await writeFile(tmp, body);
+    } catch (err) {
+      // The directory was removed behind our back: make it again, once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      await writeFile(tmp, body);
+    }
     await rename(tmp, p);
   }
 

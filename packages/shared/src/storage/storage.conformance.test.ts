@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -63,11 +63,14 @@ describe.each(adapters)('%s storage', (_name, make) => {
 });
 
 describe('filesystem storage', () => {
-  it('writes only inside its root and leaves no temporary files', async () => {
+  it('writes only inside its root, leaves no temporary files, and survives its directories being removed', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'spotter-fs-'));
     const storage = new FileStorage(root);
     const id = randomUUID();
     await storage.put(storageKeys.image(id), Buffer.from('x'), 'image/jpeg');
     expect(await readdir(path.join(root, 'images'))).toEqual([id]);
+    await rm(path.join(root, 'images'), { recursive: true });
+    await storage.put(storageKeys.image(id), Buffer.from('y'), 'image/jpeg');
+    expect((await storage.get(storageKeys.image(id)))?.toString()).toBe('y');
   });
 });
