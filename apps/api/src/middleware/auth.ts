@@ -5,9 +5,9 @@ import { UnauthorizedError } from '@spotter/shared';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The owner id of a key: a hash prefix, so keys are never stored or logged. */
-export const ownerOf = (key: string) => digest(key).toString('hex').slice(0, 16);
+const ownerOf = (key: string) => digest(key).toString('hex').slice(0, 16);
 
-export const ANONYMOUS = 'anonymous';
+const ANONYMOUS = 'anonymous';
 
 /**
  * Bearer-key authentication. Without configured keys every request is the anonymous

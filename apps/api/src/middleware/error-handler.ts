@@ -30,7 +30,7 @@ const STATUS = new Map<Function, number>([
   [WaitTimeoutError, 504],
 ]);
 
-export function statusOf(err: SpotterError): number {
+function statusOf(err: SpotterError): number {
   return STATUS.get(err.constructor) ?? 500;
 }
 

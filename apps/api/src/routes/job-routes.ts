@@ -32,7 +32,8 @@ function parseWait(req: Request): number {
   return Math.min(n, MAX_WAIT_S);
 }
 
-const ownerOf = (res: { locals: Record<string, unknown> }) => res.locals.owner as string;
+/** The owner the auth middleware established for this request. */
+const requestOwner = (res: { locals: Record<string, unknown> }) => res.locals.owner as string;
 
 /** /v1 job routes: thin handlers that parse, call the job service, map the answer. */
 export function jobRoutes(service: JobService, config: Config, metrics: ApiMetrics): Router {
@@ -43,7 +44,7 @@ export function jobRoutes(service: JobService, config: Config, metrics: ApiMetri
 
   r.post('/v1/jobs', upload, async (req, res) => {
     const fields = parseFields(req.body);
-    const { id, replayed } = await service.create(ownerOf(res), req.file!.buffer, fields, req.get('idempotency-key'));
+    const { id, replayed } = await service.create(requestOwner(res), req.file!.buffer, fields, req.get('idempotency-key'));
     const links = jobLinks(id, config.http.publicUrl);
     res.locals.jobId = id;
     if (replayed) res.set('Idempotent-Replayed', 'true');
@@ -53,20 +54,20 @@ export function jobRoutes(service: JobService, config: Config, metrics: ApiMetri
   r.get('/v1/jobs/:id', async (req, res) => {
     const wait = parseWait(req);
     res.locals.jobId = req.params.id;
-    const view = wait > 0 ? await service.wait(ownerOf(res), req.params.id, wait) : await service.get(ownerOf(res), req.params.id);
+    const view = wait > 0 ? await service.wait(requestOwner(res), req.params.id, wait) : await service.get(requestOwner(res), req.params.id);
     res.json(view);
   });
 
   r.get('/v1/jobs/:id/annotated', async (req, res) => {
     res.locals.jobId = req.params.id;
-    const jpeg = await service.annotated(ownerOf(res), req.params.id);
+    const jpeg = await service.annotated(requestOwner(res), req.params.id);
     res.type('image/jpeg').set('Cache-Control', 'private, max-age=3600').send(jpeg);
   });
 
   // The synchronous endpoint, built on the same queue: submit, then wait for the result.
   r.post('/v1/predict', upload, async (req, res) => {
     const fields = parseFields(req.body);
-    const owner = ownerOf(res);
+    const owner = requestOwner(res);
     const { id } = await service.create(owner, req.file!.buffer, fields, req.get('idempotency-key'));
     res.locals.jobId = id;
     const timeoutS = config.http.predictTimeoutMs / 1000;
