@@ -85,6 +85,18 @@ export function ensureRedisServer() {
   fail('redis-server not found: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL');
 }
 
+/** Debian's Chromium for the browser tests (never a downloaded browser build). */
+export function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  if (process.getuid?.() === 0 && which('apt-get')) {
+    say('installing chromium with apt-get (browser tests)');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return;
+  }
+  fail('chromium not found at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)');
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

@@ -1,11 +1,12 @@
 // `npm test`: set up, type-check, then run the whole suite against real Redis, S3 and the model.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureDependencies, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
+import { ensureChromium, ensureDependencies, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
 
 ensureDependencies();
 await ensureModel();
 ensureRedisServer();
+ensureChromium();
 
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 for (const [label, cmd, args] of [

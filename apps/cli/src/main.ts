@@ -1,0 +1,33 @@
+/**
+ * `npm run spotter -- <command>`:
+ *   eval --data <dir> [--model <name|path.onnx>] [--predictions <coco-results.json>] --out <dir>
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@spotter/shared';
+import { evalCommand } from './eval-command.js';
+
+const USAGE = 'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--predictions <coco-results.json>] --out <dir>';
+
+const [command, ...rest] = process.argv.slice(2);
+const config = loadConfig(process.env);
+try {
+  if (command === 'eval') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { data: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, predictions: { type: 'string' } },
+    });
+    if (!values.data || !values.out) throw new Error(USAGE);
+    const report = await evalCommand({ data: values.data, out: values.out, model: values.model, predictions: values.predictions }, config);
+    const m = report.metrics;
+    console.log(
+      `AP ${m.AP}  AP50 ${m.AP50}  AP75 ${m.AP75}  APs ${m.APs}  APm ${m.APm}  APl ${m.APl}  AR1 ${m.AR1}  AR10 ${m.AR10}  AR100 ${m.AR100}` +
+        (report.timing ? `  (${report.dataset.images} images in ${report.timing.seconds} s)` : ''),
+    );
+    console.log(`report: ${values.out}/report.json`);
+  } else {
+    throw new Error(USAGE);
+  }
+} catch (err) {
+  console.error(`spotter: ${(err as Error).message}`);
+  process.exit(2);
+}
