@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { OnnxDetector, modelSpec } from '@spotter/detector';
+import { OnnxDetector, specFromManifest } from '@spotter/detector';
 import { decodeToFit } from '@spotter/imaging';
-import type { Config } from '@spotter/shared';
+import { loadModelRegistry, type Config } from '@spotter/shared';
 import { summarize } from './stats.js';
 
 /**
@@ -9,7 +9,8 @@ import { summarize } from './stats.js';
  * post-process, in-process, with no queue, storage or HTTP.
  */
 export async function measureLimit(config: Config, images: readonly Buffer[], concurrency: number, count: number) {
-  const detector = await OnnxDetector.load(modelSpec(config.model.name, config.model.dir), config.model);
+  const registry = await loadModelRegistry(config.model.dir, config.model.name);
+  const detector = await OnnxDetector.load(specFromManifest(registry.get(config.model.name)!), config.model);
   const stages = { decode: [] as number[], inference: [] as number[], postprocess: [] as number[], total: [] as number[] };
   let next = 0;
   const one = async (i: number) => {

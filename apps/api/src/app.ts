@@ -7,26 +7,32 @@ import { apiKeyAuth } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { observeRequests } from './middleware/observe-requests.js';
 import { jobRoutes } from './routes/job-routes.js';
+import { modelRoutes } from './routes/model-routes.js';
+import type { RolloutService } from './rollout-service.js';
 import { systemRoutes } from './routes/system-routes.js';
 
 export interface AppDeps {
   config: Config;
   log: Logger;
   service: JobService;
+  rollout: RolloutService;
   metrics: ApiMetrics;
   queues: Queues;
   system: Omit<Parameters<typeof systemRoutes>[0], 'metrics'>;
 }
 
 /** The Express application; all I/O comes in through `deps`. */
-export function createApp({ config, log, service, metrics, queues, system }: AppDeps) {
+export function createApp({ config, log, service, rollout, metrics, queues, system }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(observeRequests(log, metrics));
   app.use(systemRoutes({ ...system, metrics }));
   app.use('/admin/queues', apiKeyAuth(config.http.apiKeys, { browser: true }), queueDashboard(queues));
+  app.use('/v1', apiKeyAuth(config.http.apiKeys), express.json({ limit: '64kb' }));
+  // Routers declare full paths, so req.route names the whole route template in logs and metrics.
   app.use(jobRoutes(service, config, metrics));
+  app.use(modelRoutes(rollout));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

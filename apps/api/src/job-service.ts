@@ -26,6 +26,7 @@ import {
 } from '@spotter/shared';
 import { drawDetections, probeImage } from '@spotter/imaging';
 import { injectTraceContext, inSpan, SpanKind } from '@spotter/telemetry';
+import type { RolloutService } from './rollout-service.js';
 
 export interface JobServiceDeps {
   config: Config;
@@ -33,6 +34,7 @@ export interface JobServiceDeps {
   queues: Queues;
   redis: Redis;
   events: QueueEvents;
+  rollout: RolloutService;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -81,9 +83,11 @@ export class JobService {
   async create(owner: string, image: Buffer, fields: CreateJobFields, idempotencyKey?: string): Promise<{ id: string; replayed: boolean }> {
     const { config, storage, queues, redis } = this.deps;
     const probe = await probeImage(image, config.images.maxPixels);
-    const model = fields.model ?? config.model.name;
-    if (model !== config.model.name) {
-      throw new InvalidRequestError(`unknown model ${JSON.stringify(model)}; available: ${config.model.name}`, 'UNKNOWN_MODEL');
+    // A job that names its model gets it; otherwise the rollout decides (live, canary, shadow).
+    const route = fields.model ? { model: fields.model, shadow: null } : await dependency('Redis', () => this.deps.rollout.route());
+    const { model } = route;
+    if (!this.deps.rollout.registry.has(model)) {
+      throw new InvalidRequestError(`unknown model ${JSON.stringify(model)}; available: ${[...this.deps.rollout.registry.keys()].join(', ')}`, 'UNKNOWN_MODEL');
     }
     if (fields.webhook_url) {
       if (!config.webhooks.secret) {
@@ -115,6 +119,8 @@ export class JobService {
       min_score: fields.min_score,
       webhook_url: fields.webhook_url ?? null,
       created_at: new Date().toISOString(),
+      shadow: route.shadow,
+      ...('rollout' in route && route.rollout ? { rollout: route.rollout } : {}),
       image: { key, bytes: image.length, format: probe.format, width: probe.width, height: probe.height },
     };
     try {

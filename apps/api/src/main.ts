@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { QueueEvents } from 'bullmq';
-import { createLogger, createQueues, createRedis, createStorage, loadConfig, QueueNames } from '@spotter/shared';
+import { createLogger, createQueues, createRedis, createStorage, loadConfig, loadModelRegistry, QueueNames } from '@spotter/shared';
 import { startTracing, traceFields } from '@spotter/telemetry';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { JobService } from './job-service.js';
+import { RolloutService } from './rollout-service.js';
 
 // Composition root: configuration is read here once and adapters are chosen here.
 const config = loadConfig(process.env);
@@ -19,8 +20,9 @@ const events = new QueueEvents(QueueNames.detect, { connection: createRedis(conf
 events.on('error', (err) => log.warn({ err: err.message }, 'queue events error'));
 const storage = await createStorage(config.storage);
 const metrics = createApiMetrics(queues);
-const service = new JobService({ config, storage, queues, redis, events });
-const app = createApp({ config, log, service, metrics, queues, system: { redis, storage, version } });
+const rollout = new RolloutService(await loadModelRegistry(config.model.dir, config.model.name), redis, config);
+const service = new JobService({ config, storage, queues, redis, events, rollout });
+const app = createApp({ config, log, service, rollout, metrics, queues, system: { redis, storage, version } });
 
 const server = app.listen(config.http.port, config.http.host, () => {
   const addr = server.address();

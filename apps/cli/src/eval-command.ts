@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { modelSpec } from '@spotter/detector';
+import { specFromManifest } from '@spotter/detector';
 import {
   EVAL_DEFAULTS,
   evaluate,
@@ -15,7 +15,19 @@ import {
   renderReportHtml,
   type Prediction,
 } from '@spotter/evaluation';
-import type { Config } from '@spotter/shared';
+import { loadModelRegistry, ModelManifest, type Config } from '@spotter/shared';
+
+/** A registered model name, or a path to an .onnx file (taken as a YOLOX COCO export). */
+export async function resolveModel(nameOrPath: string, config: Config) {
+  if (nameOrPath.endsWith('.onnx')) {
+    const file = path.resolve(nameOrPath);
+    return { ...ModelManifest.parse({ name: path.basename(file, '.onnx').replace(/[^a-z0-9_.-]/gi, '_'), file: path.basename(file) }), path: file };
+  }
+  const registry = await loadModelRegistry(config.model.dir, config.model.name);
+  const manifest = registry.get(nameOrPath);
+  if (!manifest) throw new Error(`unknown model "${nameOrPath}"; registered: ${[...registry.keys()].join(', ')}`);
+  return manifest;
+}
 
 export interface EvalOptions {
   data: string;
@@ -48,10 +60,7 @@ export async function evalCommand(opts: EvalOptions, config: Config) {
     model = { predictions: path.resolve(opts.predictions) };
   } else {
     // --model is a registered name (file in SPOTTER_MODEL_DIR) or a path to an .onnx file.
-    const named = opts.model ?? config.model.name;
-    const spec = named.endsWith('.onnx')
-      ? { ...modelSpec(path.basename(named, '.onnx'), path.dirname(path.resolve(named))), path: path.resolve(named) }
-      : modelSpec(named, config.model.dir);
+    const spec = specFromManifest(await resolveModel(opts.model ?? config.model.name, config));
     const run = await predictDataset(
       dataset,
       { ...spec, iouThreshold: EVAL_DEFAULTS.iouThreshold, maxDetections: EVAL_DEFAULTS.maxDetections },

@@ -31,7 +31,7 @@ export function detectProcessor(deps: DetectionDeps, log: Logger, metrics: Worke
       return await inSpan('detect process', { kind: SpanKind.CONSUMER, attributes, parent }, async (span) => {
         try {
           const record = await runDetection(deps, data, startedAt);
-          await finishJob(deps, record);
+          await finishJob(deps, record, data);
           metrics.observeJob(record);
           const { timings_ms, result } = record.job;
           span.setAttribute('spotter.detections.count', result?.detections.length ?? 0);
@@ -45,7 +45,7 @@ export function detectProcessor(deps: DetectionDeps, log: Logger, metrics: Worke
             throw err;
           }
           const record = failedRecord(data, startedAt, err);
-          await finishJob(deps, record);
+          await finishJob(deps, record, data);
           metrics.observeJob(record);
           log.info({ job_id: data.id, status: 'failed', code: record.job.error?.code, err }, 'job finished');
           throw new UnrecoverableError(record.job.error?.message ?? 'failed');

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'bullmq';
-import { createLogger, createQueues, createRedis, createStorage, loadConfig, ModelError, QueueNames } from '@spotter/shared';
-import { OnnxDetector, modelSpec } from '@spotter/detector';
+import { createLogger, createQueues, createRedis, createStorage, loadConfig, loadModelRegistry, ModelError, QueueNames } from '@spotter/shared';
 import { startTracing, traceFields } from '@spotter/telemetry';
 import { detectProcessor } from './detect-processor.js';
+import { ModelPool } from './model-pool.js';
 import { startOpsServer } from './ops-server.js';
 import { webhookProcessor } from './webhook-processor.js';
 import { createWorkerMetrics } from './worker-metrics.js';
@@ -15,17 +15,20 @@ const tracing = await startTracing({ serviceName: 'spotter-worker', version, otl
 const log = createLogger('spotter-worker', config.log.level, traceFields);
 const metrics = createWorkerMetrics(config.worker.concurrency);
 
-let detector: OnnxDetector;
+// One session per model per process. The default model is loaded and warmed before any
+// job is taken; others load on first use.
+const registry = await loadModelRegistry(config.model.dir, config.model.name);
+const models = new ModelPool(registry, config.model, config.model.maxLoaded, (d) => {
+  metrics.modelLoad.set({ model: d.name }, d.loadMs / 1000);
+  log.info({ model: d.name, version: d.version, input: d.inputSize, load_ms: Math.round(d.loadMs) }, 'model ready');
+});
 try {
-  // One session per model per process, loaded and warmed before any job is taken.
-  detector = await OnnxDetector.load(modelSpec(config.model.name, config.model.dir), config.model);
+  await models.use(config.model.name, async () => undefined);
 } catch (err) {
   if (err instanceof ModelError) log.fatal(`cannot start: ${err.message}`);
   else log.fatal({ err }, 'cannot start: the model is not usable');
   process.exit(1);
 }
-metrics.modelLoad.set({ model: detector.name }, detector.loadMs / 1000);
-log.info({ model: detector.name, version: detector.version, input: detector.inputSize, load_ms: Math.round(detector.loadMs) }, 'model ready');
 
 const connection = createRedis(config.redis.url, 'worker');
 connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
@@ -33,7 +36,7 @@ const storage = await createStorage(config.storage);
 const queues = createQueues(config, connection);
 const base = { connection, prefix: config.redis.prefix };
 
-const detectWorker = new Worker(QueueNames.detect, detectProcessor({ config, storage, queues, detector }, log, metrics), {
+const detectWorker = new Worker(QueueNames.detect, detectProcessor({ config, storage, queues, models, redis: connection, log }, log, metrics), {
   ...base,
   concurrency: config.worker.concurrency,
 });
@@ -62,7 +65,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down: finishing jobs in hand');
   // close() stops taking jobs and waits for the active ones to finish.
   await Promise.allSettled([detectWorker.close(), webhookWorker.close()]);
-  await Promise.allSettled([queues.detect.close(), queues.webhooks.close(), detector.close(), tracing.shutdown()]);
+  await Promise.allSettled([queues.detect.close(), queues.webhooks.close(), models.closeAll(), tracing.shutdown()]);
   ops.server.close();
   connection.disconnect();
   log.info('stopped');

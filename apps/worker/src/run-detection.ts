@@ -3,22 +3,35 @@ import {
   ImageDecodeError,
   QueueNames,
   saveJobRecord,
+  modelStatsKey,
+  readHash,
+  readRollout,
+  shadowStatsKey,
+  storageKeys,
+  writeRollout,
   SpotterError,
   type Config,
+  type Detection,
   type DetectJobData,
+  type Logger,
   type JobRecord,
   type ObjectStorage,
   type Queues,
 } from '@spotter/shared';
 import { decodeToFit } from '@spotter/imaging';
+import type { Redis } from 'ioredis';
 import type { OnnxDetector } from '@spotter/detector';
+import { compareDetections } from '@spotter/evaluation';
 import { injectTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
+import type { ModelPool } from './model-pool.js';
 
 export interface DetectionDeps {
   config: Config;
   storage: ObjectStorage;
   queues: Queues;
-  detector: OnnxDetector;
+  models: ModelPool;
+  redis: Redis;
+  log: Logger;
 }
 
 const ms = (v: number) => Math.round(v * 100) / 100;
@@ -30,10 +43,21 @@ export class ImageMissingError extends SpotterError {
 
 /** Downloads, decodes and runs the model on one job's image; returns its final record. */
 export async function runDetection(deps: DetectionDeps, data: DetectJobData, startedAt: Date): Promise<JobRecord> {
-  const { storage, detector, config } = deps;
   const t0 = performance.now();
-  const bytes = await storage.get(data.image.key);
+  const bytes = await deps.storage.get(data.image.key);
   if (!bytes) throw new ImageMissingError(`the uploaded image ${data.image.key} is no longer in storage`);
+  const record = await deps.models.use(data.model, (detector) => detectWith(deps, detector, data, bytes, startedAt, t0));
+  if (data.shadow && record.job.result) {
+    // The shadow never changes or delays the live answer's correctness: its failures are only logged.
+    await runShadow(deps, data.shadow, data.id, bytes, record.job.result.detections, data.min_score).catch((err: unknown) =>
+      deps.log.warn({ job_id: data.id, candidate: data.shadow, err }, 'shadow run failed'),
+    );
+  }
+  return record;
+}
+
+async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: DetectJobData, bytes: Buffer, startedAt: Date, t0: number): Promise<JobRecord> {
+  const { config } = deps;
   const t1 = performance.now();
   const img = await decodeToFit(bytes, detector.inputSize, config.images.maxPixels);
   const t2 = performance.now();
@@ -108,9 +132,12 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
-/** Persists the final record, then schedules the webhook (deduplicated by job id). */
-export async function finishJob(deps: Pick<DetectionDeps, 'storage' | 'queues'>, record: JobRecord): Promise<void> {
+/** Persists the final record, counts it for its model, then schedules the webhook (deduplicated by job id). */
+export async function finishJob(deps: DetectionDeps, record: JobRecord, data: DetectJobData): Promise<void> {
   const id = record.job.id;
+  const stats = modelStatsKey(deps.config.redis.prefix, record.job.model);
+  await deps.redis.multi().hincrby(stats, 'jobs', 1).hincrby(stats, 'failed', record.job.status === 'failed' ? 1 : 0).exec();
+  if (data.rollout === 'canary') await guardCanary(deps, record.job.model);
   await inSpan('result write', { attributes: { 'spotter.job.id': id } }, () => saveJobRecord(deps.storage, record));
   if (record.webhook_url) {
     const event = record.job.status === 'succeeded' ? 'job.succeeded' : 'job.failed';
@@ -119,4 +146,53 @@ export async function finishJob(deps: Pick<DetectionDeps, 'storage' | 'queues'>,
       deps.queues.webhooks.add('deliver', { job_id: id, event, trace: injectTraceContext() }, { jobId: id }),
     );
   }
+}
+
+/** Runs the candidate on the same image, stores its answer apart and adds up agreement. */
+async function runShadow(deps: DetectionDeps, candidate: string, id: string, bytes: Buffer, live: Detection[], minScore: number) {
+  await inSpan('shadow', { attributes: { 'spotter.job.id': id, 'spotter.model.name': candidate } }, async () => {
+    const detections = await deps.models.use(candidate, async (detector) => {
+      const img = await decodeToFit(bytes, detector.inputSize, deps.config.images.maxPixels);
+      return (await detector.detect(img, minScore)).detections;
+    });
+    await deps.storage.put(storageKeys.shadow(id), Buffer.from(JSON.stringify({ id, model: candidate, detections })), 'application/json');
+    const a = compareDetections(live, detections);
+    const key = shadowStatsKey(deps.config.redis.prefix, candidate);
+    await deps.redis
+      .multi()
+      .hincrby(key, 'jobs', 1)
+      .hincrby(key, 'live_boxes', a.live_boxes)
+      .hincrby(key, 'candidate_boxes', a.candidate_boxes)
+      .hincrby(key, 'matched', a.matched)
+      .hincrby(key, 'class_flips', a.class_flips)
+      .hincrbyfloat(key, 'score_delta_sum', a.score_delta_sum)
+      .exec();
+  });
+}
+
+/**
+ * Rolls a canary back on its own once it has served enough jobs and fails clearly more
+ * often than the live model.
+ */
+async function guardCanary(deps: DetectionDeps, candidate: string) {
+  const { prefix } = deps.config.redis;
+  const { canaryMinJobs, canaryMaxFailureGap } = deps.config.rollout;
+  const state = await readRollout(deps.redis, prefix, deps.config.model.name);
+  if (state.mode !== 'canary' || state.candidate !== candidate) return;
+  const [cand, live] = await Promise.all([readHash(deps.redis, modelStatsKey(prefix, candidate)), readHash(deps.redis, modelStatsKey(prefix, state.live))]);
+  if ((cand.jobs ?? 0) < canaryMinJobs) return;
+  const candRatio = (cand.failed ?? 0) / cand.jobs!;
+  const liveRatio = live.jobs ? (live.failed ?? 0) / live.jobs : 0;
+  if (candRatio <= liveRatio + canaryMaxFailureGap) return;
+  const reason = `failure ratio ${candRatio.toFixed(3)} over ${cand.jobs} jobs vs live ${liveRatio.toFixed(3)}`;
+  await writeRollout(deps.redis, prefix, {
+    ...state,
+    mode: 'none',
+    candidate: null,
+    share: null,
+    every: null,
+    started_at: null,
+    last_event: { at: new Date().toISOString(), action: 'rolled_back_automatically', candidate, reason },
+  });
+  deps.log.warn({ candidate, reason }, 'canary rolled back automatically');
 }

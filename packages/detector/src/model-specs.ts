@@ -1,22 +1,20 @@
-import path from 'node:path';
+import type { ModelManifest } from '@spotter/shared';
 import { COCO_LABELS } from './coco-labels.js';
 import type { ModelSpec } from './onnx-detector.js';
 
-/** Models Spotter knows how to pre- and post-process, by name. */
-const BUILTIN: Record<string, Omit<ModelSpec, 'path' | 'name'>> = {
-  yolox_nano: {
-    format: 'yolox',
-    labels: COCO_LABELS,
-    bgr: true,
-    pixelScale: 1,
-    // The YOLOX demo's NMS threshold.
-    iouThreshold: 0.45,
-    maxDetections: 300,
-  },
-};
-
-/** The spec of a named model whose file is `<dir>/<name>.onnx`. */
-export function modelSpec(name: string, dir: string): ModelSpec {
-  const builtin = BUILTIN[name] ?? BUILTIN.yolox_nano!;
-  return { name, path: path.join(dir, `${name}.onnx`), ...builtin };
+/** How to pre- and post-process a model described by a registry manifest. */
+export function specFromManifest(m: ModelManifest): ModelSpec {
+  return {
+    name: m.name,
+    path: m.path,
+    format: m.format,
+    labels: m.labels === 'coco' ? COCO_LABELS : m.labels,
+    // YOLOX exports take BGR 0..255; Ultralytics exports RGB scaled to 0..1.
+    bgr: m.format === 'yolox',
+    pixelScale: m.format === 'yolox' ? 1 : 1 / 255,
+    iouThreshold: m.nms_iou,
+    maxDetections: m.max_detections,
+    minScore: m.score_threshold,
+    ...(m.input_size ? { inputSize: m.input_size } : {}),
+  };
 }

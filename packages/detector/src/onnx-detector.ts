@@ -20,6 +20,10 @@ export interface ModelSpec {
   pixelScale: number;
   iouThreshold: number;
   maxDetections: number;
+  /** Floor under the caller's min score. */
+  minScore: number;
+  /** Expected input size; the file's must match. */
+  inputSize?: number;
 }
 
 export interface SessionOptions {
@@ -194,7 +198,7 @@ export class OnnxDetector {
     const out = await this.session.run(tensor, [1, 3, size, size]);
     const t2 = performance.now();
     // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
-    const candidates = outputDecoders[this.spec.format].decode(out.data, out.dims, size, minScore);
+    const candidates = outputDecoders[this.spec.format].decode(out.data, out.dims, size, Math.max(minScore, this.spec.minScore));
     const kept = nonMaxSuppression(candidates, this.spec.iouThreshold, this.spec.maxDetections);
     const clampX = (v: number) => round2(Math.min(Math.max(v / img.scale, 0), img.width));
     const clampY = (v: number) => round2(Math.min(Math.max(v / img.scale, 0), img.height));
@@ -220,6 +224,9 @@ function inputSizeOf(session: ThreadReady, spec: ModelSpec): number {
     throw new ModelError(
       `model "${spec.name}" (${spec.path}) has an unexpected input: expected one float32 [1, 3, S, S] tensor, got [${shape.join(', ')}]`,
     );
+  }
+  if (spec.inputSize !== undefined && spec.inputSize !== h) {
+    throw new ModelError(`model "${spec.name}" (${spec.path}) takes ${h}x${h} input, but its manifest says ${spec.inputSize}`);
   }
   return h;
 }

@@ -2,3 +2,4 @@ export * from './coco-eval.js';
 export * from './datasets.js';
 export * from './predict-dataset.js';
 export * from './report-html.js';
+export * from './agreement.js';

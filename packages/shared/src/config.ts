@@ -49,6 +49,11 @@ export const EnvSchema = z.object({
   SPOTTER_WEBHOOK_BACKOFF_MS: int(15_000, 1),
   SPOTTER_WEBHOOK_TIMEOUT_MS: int(10_000, 100, 120_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  SPOTTER_MAX_LOADED_MODELS: int(2, 1, 64),
+  SPOTTER_CANARY_MIN_JOBS: int(20, 1),
+  SPOTTER_CANARY_MAX_FAILURE_GAP: z.coerce.number().min(0).max(1).default(0.05),
+  SPOTTER_URL: z.url().default('http://127.0.0.1:8080'),
+  SPOTTER_API_KEY: z.string().optional(),
 });
 
 export type StorageConfig =
@@ -115,7 +120,11 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       // Inference runs on its own thread while the JS thread decodes the next image, so by
       // default leave one core to decoding (measured on 2 cores: 32 img/s vs 30 with 2 threads).
       intraOpThreads: e.SPOTTER_INTRA_OP_THREADS || Math.max(1, os.availableParallelism() - 1),
+      maxLoaded: e.SPOTTER_MAX_LOADED_MODELS,
     },
+    rollout: { canaryMinJobs: e.SPOTTER_CANARY_MIN_JOBS, canaryMaxFailureGap: e.SPOTTER_CANARY_MAX_FAILURE_GAP },
+    /** Where the command-line tool finds the API. */
+    client: { url: e.SPOTTER_URL, apiKey: e.SPOTTER_API_KEY },
     worker: {
       concurrency: e.SPOTTER_WORKER_CONCURRENCY,
       port: e.SPOTTER_METRICS_PORT,

@@ -34,6 +34,11 @@ export class JobNotReadyError extends SpotterError {
   readonly code = 'JOB_NOT_READY';
 }
 
+/** The request clashes with the current state (e.g. promoting when no rollout runs). */
+export class ConflictError extends SpotterError {
+  readonly code = 'CONFLICT';
+}
+
 export class PayloadTooLargeError extends SpotterError {
   constructor(message: string, readonly code = 'PAYLOAD_TOO_LARGE') {
     super(message);

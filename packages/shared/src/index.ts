@@ -9,3 +9,5 @@ export * from './webhook-signature.js';
 export * from './storage/object-storage.js';
 export * from './storage/file-storage.js';
 export * from './storage/create-storage.js';
+export * from './model-registry.js';
+export * from './rollout.js';

@@ -48,6 +48,10 @@ export const DetectJobData = z.object({
   webhook_url: z.string().nullable(),
   created_at: isoTime,
   image: ImageInfo,
+  /** A candidate model to run as well, results kept apart (shadow rollout). */
+  shadow: modelName.nullable().optional(),
+  /** Set when the rollout's canary chose the model. */
+  rollout: z.enum(['canary']).optional(),
   /** W3C trace context of the request that created the job. */
   trace: z.record(z.string(), z.string()).optional(),
 });

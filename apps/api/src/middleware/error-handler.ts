@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
+  ConflictError,
   ImageDecodeError,
   InvalidRequestError,
   JobNotFoundError,
@@ -21,6 +22,7 @@ const STATUS = new Map<Function, number>([
   [UnauthorizedError, 401],
   [JobNotFoundError, 404],
   [JobNotReadyError, 409],
+  [ConflictError, 409],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
   [ImageDecodeError, 422],

@@ -1,4 +1,4 @@
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import {
   CreateJobFields,
   ImageDecodeError,
@@ -10,7 +10,6 @@ import {
 } from '@spotter/shared';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { JobService } from '../job-service.js';
-import { apiKeyAuth } from '../middleware/auth.js';
 import { imageUpload } from '../middleware/upload.js';
 
 const MAX_WAIT_S = 30;
@@ -38,8 +37,6 @@ const requestOwner = (res: { locals: Record<string, unknown> }) => res.locals.ow
 /** /v1 job routes: thin handlers that parse, call the job service, map the answer. */
 export function jobRoutes(service: JobService, config: Config, metrics: ApiMetrics): Router {
   const r = Router();
-  // Full paths here so that req.route names the whole route template in logs and metrics.
-  r.use('/v1', apiKeyAuth(config.http.apiKeys), express.json({ limit: '64kb' }));
   const upload = imageUpload(config.http.maxUploadBytes, metrics);
 
   r.post('/v1/jobs', upload, async (req, res) => {

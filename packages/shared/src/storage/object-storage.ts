@@ -24,4 +24,5 @@ export const storageKeys = {
   image: (id: string) => `images/${id}`,
   result: (id: string) => `results/${id}.json`,
   annotated: (id: string) => `annotated/${id}.jpg`,
+  shadow: (id: string) => `shadow/${id}.json`,
 };
