@@ -1,19 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { specFromManifest } from '@spotter/detector';
 import {
+  buildReport,
+  compareReports,
   EVAL_DEFAULTS,
-  evaluate,
   loadDataset,
-  perCategoryAp,
   predictDataset,
   readPredictionsFile,
-  summarize,
-  IOU_THRESHOLDS,
-  precisionCurve,
-  RECALL_THRESHOLDS,
   renderReportHtml,
+  renderSideBySide,
   type Prediction,
+  type Report,
 } from '@spotter/evaluation';
 import { loadModelRegistry, ModelManifest, type Config } from '@spotter/shared';
 
@@ -34,9 +32,11 @@ export interface EvalOptions {
   out: string;
   model?: string | undefined;
   predictions?: string | undefined;
+  /** A report.json of an earlier evaluation, or a model to evaluate as the baseline. */
+  baseline?: string | undefined;
+  /** JSON file: { "<image file name>": ["tag", ...] } for user-defined slices. */
+  tags?: string | undefined;
 }
-
-const round = (v: number) => Math.round(v * 10000) / 10000;
 
 function progress(done: number, total: number) {
   // A bar on a terminal; a line every quarter in logs.
@@ -49,63 +49,54 @@ function progress(done: number, total: number) {
   process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
 }
 
-/** `spotter eval`: COCO metrics of a model (or a predictions file) on a dataset; writes report.json. */
-export async function evalCommand(opts: EvalOptions, config: Config) {
+/** `spotter eval`: report.json, report.html and predictions.json for a model or a predictions file on a dataset. */
+export async function evalCommand(opts: EvalOptions, config: Config): Promise<Report & { baseline: ReturnType<typeof compareReports> | null }> {
   const dataset = await loadDataset(path.resolve(opts.data));
   let predictions: Prediction[];
-  let model: { name: string; version: string; path?: string } | { predictions: string };
-  let seconds: number | null = null;
+  let model: Report['model'];
+  let timing: Report['timing'] = null;
   if (opts.predictions) {
     predictions = await readPredictionsFile(opts.predictions);
     model = { predictions: path.resolve(opts.predictions) };
   } else {
-    // --model is a registered name (file in SPOTTER_MODEL_DIR) or a path to an .onnx file.
-    const spec = specFromManifest(await resolveModel(opts.model ?? config.model.name, config));
-    const run = await predictDataset(
-      dataset,
-      { ...spec, iouThreshold: EVAL_DEFAULTS.iouThreshold, maxDetections: EVAL_DEFAULTS.maxDetections },
-      config.model,
-      { minScore: EVAL_DEFAULTS.minScore, maxPixels: config.images.maxPixels, onProgress: progress },
-    );
+    const manifest = await resolveModel(opts.model ?? config.model.name, config);
+    const spec = { ...specFromManifest(manifest), iouThreshold: EVAL_DEFAULTS.iouThreshold, maxDetections: EVAL_DEFAULTS.maxDetections };
+    const run = await predictDataset(dataset, spec, config.model, { minScore: EVAL_DEFAULTS.minScore, maxPixels: config.images.maxPixels, onProgress: progress });
     predictions = run.predictions;
-    seconds = run.seconds;
-    model = { name: spec.name, version: run.version, path: spec.path };
+    timing = { seconds: Math.round(run.seconds * 1000) / 1000, images_per_s: Math.round((dataset.images.length / run.seconds) * 10) / 10 };
+    model = { name: manifest.name, version: run.version, path: manifest.path };
   }
-  const result = evaluate(dataset.annotations, predictions, dataset.images.map((i) => i.id), dataset.categories.map((c) => c.id));
-  const metrics = Object.fromEntries(Object.entries(summarize(result)).map(([k, v]) => [k, round(v)]));
-  const perCat = perCategoryAp(result);
-  const ap50 = (k: number) => {
-    const vals = result.precision[0]!.map((byK) => byK[k]![0]![2]!).filter((v) => v > -1);
-    return vals.length ? round(vals.reduce((a, b) => a + b, 0) / vals.length) : -1;
-  };
-  const gtCount = new Map<number, number>();
-  for (const a of dataset.annotations) if (!a.iscrowd) gtCount.set(a.categoryId, (gtCount.get(a.categoryId) ?? 0) + 1);
-  const report = {
-    dataset: { name: dataset.name, path: path.resolve(opts.data), images: dataset.images.length, objects: dataset.annotations.length },
-    model,
-    params: {
-      ...EVAL_DEFAULTS,
-      iou_thresholds: IOU_THRESHOLDS,
-      recall_points: 101,
-      max_dets: [1, 10, 100],
-      predictions: predictions.length,
-    },
-    metrics,
-    per_class: result.categoryIds
-      .map((id, k) => ({ id, name: dataset.categories.find((c) => c.id === id)?.name ?? String(id), objects: gtCount.get(id) ?? 0, ap: round(perCat.get(id)!), ap50: ap50(k) }))
-      .filter((c) => c.objects > 0),
-    pr_curves: [0.5, 0.75].map((iou) => ({
-      label: `IoU ${iou}`,
-      recall: RECALL_THRESHOLDS,
-      precision: precisionCurve(result, IOU_THRESHOLDS.indexOf(iou)).map(round),
-    })),
-    timing: seconds === null ? null : { seconds: round(seconds), images_per_s: round(dataset.images.length / seconds) },
-  };
-  await mkdir(opts.out, { recursive: true });
-  await writeFile(path.join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  await writeFile(path.join(opts.out, 'report.html'), renderReportHtml(report));
+  const tags = opts.tags ? (JSON.parse(await readFile(opts.tags, 'utf8')) as Record<string, string[]>) : undefined;
+  const report = await buildReport({ dataset, datasetPath: path.resolve(opts.data), predictions, model, timing, tags, params: { ...EVAL_DEFAULTS } });
+
+  let baseline = null;
+  if (opts.baseline) {
+    const base: Report = opts.baseline.endsWith('.json')
+      ? JSON.parse(await readFile(opts.baseline, 'utf8'))
+      : await evalCommand({ data: opts.data, out: path.join(opts.out, 'baseline'), model: opts.baseline, tags: opts.tags }, config);
+    baseline = compareReports(report, base);
+  }
+
+  await mkdir(path.join(opts.out, 'worst'), { recursive: true });
+  const names = new Map(dataset.categories.map((c) => [c.id, c.name]));
+  const worstImages = [];
+  for (const w of report.errors.worst) {
+    const image = dataset.images.find((i) => i.id === w.imageId)!;
+    const jpeg = await renderSideBySide(
+      image.file,
+      dataset.annotations.filter((a) => a.imageId === w.imageId),
+      predictions.filter((p) => p.imageId === w.imageId && p.score >= report.errors.score_threshold),
+      names,
+      config.images.maxPixels,
+    );
+    await writeFile(path.join(opts.out, 'worst', `${w.imageId}.jpg`), jpeg);
+    worstImages.push({ ...w, dataUri: `data:image/jpeg;base64,${jpeg.toString('base64')}` });
+  }
+  const full = { ...report, baseline };
+  await writeFile(path.join(opts.out, 'report.json'), JSON.stringify(full, null, 2) + '\n');
+  await writeFile(path.join(opts.out, 'report.html'), renderReportHtml(full, worstImages));
   // The predictions as a COCO results file, so the same numbers can be recomputed with --predictions.
   const results = predictions.map((p) => ({ image_id: p.imageId, category_id: p.categoryId, bbox: p.bbox, score: p.score }));
   await writeFile(path.join(opts.out, 'predictions.json'), JSON.stringify(results));
-  return report;
+  return full;
 }

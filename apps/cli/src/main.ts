@@ -1,12 +1,17 @@
 /**
  * `npm run spotter -- <command>`:
- *   eval --data <dir> [--model <name|path.onnx>] [--predictions <coco-results.json>] --out <dir>
+ *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>
+ *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/shared';
 import { evalCommand } from './eval-command.js';
+import { rolloutCommand } from './rollout-command.js';
 
-const USAGE = 'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--predictions <coco-results.json>] --out <dir>';
+const USAGE = [
+  'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>',
+  '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback',
+].join('\n');
 
 const [command, ...rest] = process.argv.slice(2);
 const config = loadConfig(process.env);
@@ -14,16 +19,29 @@ try {
   if (command === 'eval') {
     const { values } = parseArgs({
       args: rest,
-      options: { data: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, predictions: { type: 'string' } },
+      options: {
+        data: { type: 'string' },
+        out: { type: 'string' },
+        model: { type: 'string' },
+        baseline: { type: 'string' },
+        predictions: { type: 'string' },
+      },
     });
     if (!values.data || !values.out) throw new Error(USAGE);
-    const report = await evalCommand({ data: values.data, out: values.out, model: values.model, predictions: values.predictions }, config);
+    const report = await evalCommand(
+      { data: values.data, out: values.out, model: values.model, predictions: values.predictions, baseline: values.baseline },
+      config,
+    );
     const m = report.metrics;
     console.log(
       `AP ${m.AP}  AP50 ${m.AP50}  AP75 ${m.AP75}  APs ${m.APs}  APm ${m.APm}  APl ${m.APl}  AR1 ${m.AR1}  AR10 ${m.AR10}  AR100 ${m.AR100}` +
         (report.timing ? `  (${report.dataset.images} images in ${report.timing.seconds} s)` : ''),
     );
-    console.log(`report: ${values.out}/report.json`);
+    if (report.baseline) console.log(`vs baseline: AP ${report.baseline.diff.AP! >= 0 ? '+' : ''}${report.baseline.diff.AP}; worse on ${report.baseline.worse.length} slices`);
+    console.log(`report: ${values.out}/report.html`);
+  } else if (command === 'rollout') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' } } });
+    console.log(JSON.stringify(await rolloutCommand(positionals, values, config), null, 2));
   } else {
     throw new Error(USAGE);
   }

@@ -1,0 +1,125 @@
+import { copyFile, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@spotter/shared';
+import { evalCommand } from '../../apps/cli/src/eval-command.js';
+import { datasetImage } from '../support/images.js';
+import { DATASET, getJson, MODEL_DIR, postForm, startSpotter, type Spotter } from '../support/spotter.js';
+
+const KEY = 'rollout-key-0001';
+const AUTH = { authorization: `Bearer ${KEY}` };
+
+/** A model directory with the default model and two more manifests: a stricter one and a broken one. */
+async function modelDir() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-models-'));
+  await symlink(path.join(MODEL_DIR, 'yolox_nano.onnx'), path.join(dir, 'yolox_nano.onnx'));
+  await writeFile(path.join(dir, 'yolox_nano_strict.model.json'), JSON.stringify({ name: 'yolox_nano_strict', file: 'yolox_nano.onnx', score_threshold: 0.5, nms_iou: 0.3 }));
+  await writeFile(path.join(dir, 'broken.onnx'), 'not a model');
+  await writeFile(path.join(dir, 'broken.model.json'), JSON.stringify({ name: 'broken', file: 'broken.onnx' }));
+  return dir;
+}
+
+async function post(spotter: Spotter, route: string, body?: unknown) {
+  const res = await fetch(`${spotter.url}${route}`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function runJobs(spotter: Spotter, n: number) {
+  const image = await datasetImage();
+  const jobs = [];
+  for (let i = 0; i < n; i++) {
+    const { body } = await postForm(`${spotter.url}/v1/jobs`, image, {}, AUTH);
+    jobs.push((await getJson(`${spotter.url}/v1/jobs/${body.id}?wait=30`, AUTH)).body);
+  }
+  return jobs;
+}
+
+describe('model registry: evaluation comparison, shadow and canary', () => {
+  let dir: string;
+  let spotter: Spotter;
+  beforeAll(async () => {
+    dir = await modelDir();
+    spotter = await startSpotter({ SPOTTER_MODEL_DIR: dir, SPOTTER_API_KEYS: KEY, SPOTTER_CANARY_MIN_JOBS: '3' });
+  });
+  afterAll(() => spotter?.stop());
+
+  it('compares the stricter model with the default one on a dataset', async () => {
+    // A 16-image YOLO dataset made of the shared one's files.
+    const data = await mkdtemp(path.join(os.tmpdir(), 'spotter-data16-'));
+    await mkdir(path.join(data, 'images'));
+    await mkdir(path.join(data, 'labels'));
+    await copyFile(path.join(DATASET, 'classes.yaml'), path.join(data, 'classes.yaml'));
+    for (const f of (await readdir(path.join(DATASET, 'images'))).sort().slice(0, 16)) {
+      await symlink(path.join(DATASET, 'images', f), path.join(data, 'images', f));
+      const label = f.replace(/\.jpg$/, '.txt');
+      await copyFile(path.join(DATASET, 'labels', label), path.join(data, 'labels', label)).catch(() => undefined);
+    }
+    const config = loadConfig({ SPOTTER_MODEL_DIR: dir });
+    const out = await mkdtemp(path.join(os.tmpdir(), 'spotter-cmp-'));
+    const report = await evalCommand({ data, out, model: 'yolox_nano_strict', baseline: 'yolox_nano' }, config);
+    expect(report.model).toMatchObject({ name: 'yolox_nano_strict' });
+    expect(report.baseline!.model).toMatchObject({ name: 'yolox_nano' });
+    // A 0.5 score floor cuts recall: the comparison must show it and flag the slices.
+    expect(report.baseline!.diff.AR100!).toBeLessThan(0);
+    expect(report.baseline!.worse.map((w) => w.slice)).toContain('metric: AR100');
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="comparison"');
+    expect(html).toContain('id="slices"');
+  });
+
+  it('lists the registered models with the live one marked', async () => {
+    const { status, body } = await getJson(`${spotter.url}/v1/models`, AUTH);
+    expect(status).toBe(200);
+    const byName = Object.fromEntries(body.models.map((m: { name: string }) => [m.name, m]));
+    expect(Object.keys(byName).sort()).toEqual(['broken', 'yolox_nano', 'yolox_nano_strict']);
+    expect(byName.yolox_nano).toMatchObject({ role: 'live', version: 'd39bee73564e', available: true });
+    expect(byName.yolox_nano_strict).toMatchObject({ role: null, score_threshold: 0.5 });
+    expect((await postForm(`${spotter.url}/v1/jobs`, await datasetImage(), { model: 'nope' }, AUTH)).body.error.code).toBe('UNKNOWN_MODEL');
+  });
+
+  it('runs a shadow: answers come from the live model, the candidate is compared', async () => {
+    expect((await post(spotter, '/v1/rollout/promote')).status).toBe(409);
+    expect((await post(spotter, '/v1/rollout', { mode: 'shadow', candidate: 'unknown' })).status).toBe(400);
+    const started = await post(spotter, '/v1/rollout', { mode: 'shadow', candidate: 'yolox_nano_strict', every: 1 });
+    expect(started.status).toBe(201);
+    const jobs = await runJobs(spotter, 4);
+    for (const job of jobs) expect(job.result.model.name).toBe('yolox_nano');
+    const { body } = await getJson(`${spotter.url}/v1/rollout`, AUTH);
+    expect(body).toMatchObject({ mode: 'shadow', live: 'yolox_nano', candidate: 'yolox_nano_strict' });
+    expect(body.shadow.jobs).toBe(4);
+    // The strict model keeps a subset of the live boxes: everything it finds, the live model found.
+    expect(body.shadow.candidate_boxes).toBeLessThan(body.shadow.live_boxes);
+    expect(body.shadow.matched).toBe(body.shadow.candidate_boxes);
+    expect(body.shadow.agreement).toBeGreaterThan(0);
+    expect(body.shadow.agreement).toBeLessThan(1);
+    const shadowFiles = await readdir(path.join(spotter.storageDir, 'shadow'));
+    expect(shadowFiles.sort()).toEqual(jobs.map((j) => `${j.id}.json`).sort());
+    expect((await post(spotter, '/v1/rollout/rollback')).body).toMatchObject({ mode: 'none', live: 'yolox_nano', last_event: { action: 'rolled_back' } });
+  });
+
+  it('runs a canary, then promotes it', async () => {
+    await post(spotter, '/v1/rollout', { mode: 'canary', candidate: 'yolox_nano_strict', share: 1 });
+    const jobs = await runJobs(spotter, 3);
+    for (const job of jobs) expect(job.result.model.name).toBe('yolox_nano_strict');
+    const { body } = await getJson(`${spotter.url}/v1/rollout`, AUTH);
+    expect(body.canary.candidate).toMatchObject({ jobs: 3, failed: 0 });
+    expect((await post(spotter, '/v1/rollout/promote')).body).toMatchObject({ live: 'yolox_nano_strict', mode: 'none', last_event: { action: 'promoted' } });
+    const [after] = await runJobs(spotter, 1);
+    expect(after.result.model.name).toBe('yolox_nano_strict');
+    const models = (await getJson(`${spotter.url}/v1/models`, AUTH)).body.models;
+    expect(models.find((m: { name: string }) => m.name === 'yolox_nano_strict').role).toBe('live');
+  });
+
+  it('rolls a failing canary back by itself', async () => {
+    await post(spotter, '/v1/rollout', { mode: 'canary', candidate: 'broken', share: 1 });
+    const jobs = await runJobs(spotter, 3);
+    for (const job of jobs) expect(job.error.code).toBe('MODEL_ERROR');
+    const { body } = await getJson(`${spotter.url}/v1/rollout`, AUTH);
+    expect(body).toMatchObject({ mode: 'none', live: 'yolox_nano_strict', last_event: { action: 'rolled_back_automatically', candidate: 'broken' } });
+    await new Promise((r) => setTimeout(r, 1100)); // the API's cached state expires
+    const [after] = await runJobs(spotter, 1);
+    expect(after.status).toBe('succeeded');
+    expect(after.result.model.name).toBe('yolox_nano_strict');
+  });
+});
