@@ -29,7 +29,7 @@ describe('HTTP contract', () => {
     const doc = (await getJson(`${spotter.url}/openapi.json`)).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/annotated', '/v1/predict', '/healthz', '/readyz']),
+      expect.arrayContaining(['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/annotated', '/v1/predict', '/v1/models', '/v1/rollout', '/healthz', '/readyz']),
     );
     const job = doc.components.schemas.Job;
     expect(job.required).toEqual(expect.arrayContaining(['id', 'status', 'created_at', 'started_at', 'finished_at', 'timings_ms', 'result', 'error']));

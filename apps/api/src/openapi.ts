@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateJobFields, ErrorBody, JobCreated, JobView, WebhookEvent } from '@spotter/shared';
+import { CreateJobFields, ErrorBody, JobCreated, JobView, RolloutRequest, RolloutState, WebhookEvent } from '@spotter/shared';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -55,6 +55,7 @@ export function openApiDocument(version: string) {
         JobCreated: schema(JobCreated),
         Error: schema(ErrorBody),
         WebhookEvent: schema(WebhookEvent),
+        RolloutState: schema(RolloutState),
       },
     },
     security: [{ apiKey: [] }],
@@ -113,6 +114,33 @@ export function openApiDocument(version: string) {
             504: errorResponse('Not finished in time; error.job_id and Location name the job to poll'),
           },
         },
+      },
+      '/v1/models': {
+        get: {
+          summary: 'Registered models: format, thresholds, version, role in the rollout (live, shadow, canary), evaluation metrics',
+          responses: { 200: { description: 'The registry', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+      '/v1/rollout': {
+        get: {
+          summary: 'Rollout state with its counters: shadow agreement, canary failure ratios',
+          responses: { 200: { description: 'State', content: { 'application/json': { schema: { $ref: '#/components/schemas/RolloutState' } } } } },
+        },
+        post: {
+          summary: 'Start a shadow (every Nth job also runs on the candidate) or a canary (a share of jobs served by it)',
+          requestBody: { required: true, content: { 'application/json': { schema: schema(RolloutRequest, 'input') } } },
+          responses: {
+            201: { description: 'Started', content: { 'application/json': { schema: { $ref: '#/components/schemas/RolloutState' } } } },
+            400: errorResponse('Unknown candidate or bad body'),
+            409: errorResponse('A rollout is already in progress, or the candidate is live'),
+          },
+        },
+      },
+      '/v1/rollout/promote': {
+        post: { summary: 'Make the candidate the live model', responses: { 200: { description: 'Promoted' }, 409: errorResponse('No rollout in progress') } },
+      },
+      '/v1/rollout/rollback': {
+        post: { summary: 'End the rollout, keeping the live model', responses: { 200: { description: 'Rolled back' }, 409: errorResponse('No rollout in progress') } },
       },
       '/healthz': { get: { summary: 'Process is up', security: [], responses: { 200: { description: 'OK' } } } },
       '/readyz': { get: { summary: 'Redis and storage reachable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
