@@ -1,0 +1,2 @@
+export * from './drift-tests.js';
+export * from './special-functions.js';
