@@ -1,2 +1,5 @@
 export * from './drift-tests.js';
 export * from './special-functions.js';
+export * from './image-metrics.js';
+export * from './metric-catalog.js';
+export * from './profile.js';
