@@ -8,6 +8,8 @@ import { errorHandler, notFound } from './middleware/error-handler.js';
 import { observeRequests } from './middleware/observe-requests.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
+import { monitoringRoutes } from './routes/monitoring-routes.js';
+import type { MonitoringService } from './monitoring-service.js';
 import type { RolloutService } from './rollout-service.js';
 import { systemRoutes } from './routes/system-routes.js';
 
@@ -16,13 +18,14 @@ export interface AppDeps {
   log: Logger;
   service: JobService;
   rollout: RolloutService;
+  monitoring: MonitoringService;
   metrics: ApiMetrics;
   queues: Queues;
   system: Omit<Parameters<typeof systemRoutes>[0], 'metrics'>;
 }
 
 /** The Express application; all I/O comes in through `deps`. */
-export function createApp({ config, log, service, rollout, metrics, queues, system }: AppDeps) {
+export function createApp({ config, log, service, rollout, monitoring, metrics, queues, system }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -33,6 +36,7 @@ export function createApp({ config, log, service, rollout, metrics, queues, syst
   // Routers declare full paths, so req.route names the whole route template in logs and metrics.
   app.use(jobRoutes(service, config, metrics));
   app.use(modelRoutes(rollout));
+  app.use(monitoringRoutes(monitoring));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -5,6 +5,7 @@ import { startTracing, traceFields } from '@spotter/telemetry';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { JobService } from './job-service.js';
+import { MonitoringService } from './monitoring-service.js';
 import { RolloutService } from './rollout-service.js';
 
 // Composition root: configuration is read here once and adapters are chosen here.
@@ -22,7 +23,8 @@ const storage = await createStorage(config.storage);
 const metrics = createApiMetrics(queues);
 const rollout = new RolloutService(await loadModelRegistry(config.model.dir, config.model.name), redis, config);
 const service = new JobService({ config, storage, queues, redis, events, rollout });
-const app = createApp({ config, log, service, rollout, metrics, queues, system: { redis, storage, version } });
+const monitoring = new MonitoringService(redis, config, rollout);
+const app = createApp({ config, log, service, rollout, monitoring, metrics, queues, system: { redis, storage, version } });
 
 const server = app.listen(config.http.port, config.http.host, () => {
   const addr = server.address();

@@ -22,6 +22,7 @@ import { decodeToFit } from '@spotter/imaging';
 import type { Redis } from 'ioredis';
 import type { OnnxDetector } from '@spotter/detector';
 import { compareDetections } from '@spotter/evaluation';
+import { estimateJpegQuality, outputMetrics, pixelMetrics, recordObservation } from '@spotter/monitoring';
 import { injectTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
 import type { ModelPool } from './model-pool.js';
 
@@ -63,6 +64,21 @@ async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: Det
   const t2 = performance.now();
   const out = await detector.detect(img, data.min_score);
   const t3 = performance.now();
+  // Monitoring: metrics of the pixels already decoded and of the answer, folded into the
+  // shared profile in Redis. No pixel leaves the worker.
+  const observation = {
+    ...pixelMetrics(img.pixels, img.fitWidth, img.fitHeight),
+    width: img.width,
+    height: img.height,
+    aspect_ratio: img.width / img.height,
+    file_bytes: bytes.length,
+    format: data.image.format,
+    ...(data.image.format === 'jpeg' ? { jpeg_quality: estimateJpegQuality(bytes) ?? 0 } : {}),
+    ...outputMetrics(out.detections, img.width, img.height),
+  };
+  await recordObservation(deps.redis, { prefix: config.redis.prefix, ...config.monitoring }, detector.name, observation).catch((err: unknown) =>
+    deps.log.warn({ job_id: data.id, err }, 'monitoring profile not recorded'),
+  );
   const finishedAt = new Date();
   // The stages as spans of the active (process) span, from the times measured above.
   const epoch = (t: number) => performance.timeOrigin + t;

@@ -3,3 +3,5 @@ export * from './special-functions.js';
 export * from './image-metrics.js';
 export * from './metric-catalog.js';
 export * from './profile.js';
+export * from './drift-report.js';
+export * from './profile-store.js';

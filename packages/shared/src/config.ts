@@ -52,6 +52,9 @@ export const EnvSchema = z.object({
   SPOTTER_MAX_LOADED_MODELS: int(2, 1, 64),
   SPOTTER_CANARY_MIN_JOBS: int(20, 1),
   SPOTTER_CANARY_MAX_FAILURE_GAP: z.coerce.number().min(0).max(1).default(0.05),
+  SPOTTER_MONITOR_BUCKET_S: int(60, 1, 3600),
+  SPOTTER_MONITOR_RETENTION_DAYS: int(30, 1, 3650),
+  SPOTTER_MONITOR_MIN_SAMPLES: int(30, 1),
   SPOTTER_URL: z.url().default('http://127.0.0.1:8080'),
   SPOTTER_API_KEY: z.string().optional(),
 });
@@ -123,6 +126,11 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       maxLoaded: e.SPOTTER_MAX_LOADED_MODELS,
     },
     rollout: { canaryMinJobs: e.SPOTTER_CANARY_MIN_JOBS, canaryMaxFailureGap: e.SPOTTER_CANARY_MAX_FAILURE_GAP },
+    monitoring: {
+      bucketMs: e.SPOTTER_MONITOR_BUCKET_S * 1000,
+      retentionS: e.SPOTTER_MONITOR_RETENTION_DAYS * 24 * 3600,
+      minSamples: e.SPOTTER_MONITOR_MIN_SAMPLES,
+    },
     /** Where the command-line tool finds the API. */
     client: { url: e.SPOTTER_URL, apiKey: e.SPOTTER_API_KEY },
     worker: {

@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import { activeReference, chunkProfiles, driftReport, mergeProfiles, readBuckets, saveReference } from '@spotter/monitoring';
+import { ConflictError, InvalidRequestError, type Config } from '@spotter/shared';
+import type { RolloutService } from './rollout-service.js';
+
+/** Monitoring use cases: freeze a reference from served jobs, report drift of a window. */
+export class MonitoringService {
+  constructor(
+    private readonly redis: Redis,
+    private readonly config: Config,
+    private readonly rollout: RolloutService,
+  ) {}
+
+  private get store() {
+    return { prefix: this.config.redis.prefix, ...this.config.monitoring };
+  }
+
+  private async model(name?: string) {
+    const model = name ?? (await this.rollout.state()).live;
+    if (!this.rollout.registry.has(model)) throw new InvalidRequestError(`unknown model "${model}"`, 'UNKNOWN_MODEL');
+    return model;
+  }
+
+  /** Freezes the profiles of jobs finished in [from, to) as the model's active reference. */
+  async createReference(from: Date, to: Date, modelName?: string) {
+    if (!(from < to)) throw new InvalidRequestError('"from" must be before "to"');
+    const model = await this.model(modelName);
+    const buckets = await readBuckets(this.redis, this.store, model, from.getTime(), to.getTime());
+    const profile = mergeProfiles(...buckets);
+    if (profile.images === 0) throw new ConflictError(`no jobs of model "${model}" finished between ${from.toISOString()} and ${to.toISOString()}`);
+    const ref = await saveReference(this.redis, this.config.redis.prefix, {
+      model,
+      source: { from: from.toISOString(), to: to.toISOString() },
+      profile,
+      chunks: chunkProfiles(buckets),
+    });
+    return { id: ref.id, count: profile.images, created_at: ref.created_at, model };
+  }
+
+  /** Drift of the window [from, to) against the active reference. */
+  async drift(from: Date, to: Date, modelName?: string) {
+    if (!(from < to)) throw new InvalidRequestError('"from" must be before "to"');
+    const model = await this.model(modelName);
+    const [reference, buckets] = await Promise.all([
+      activeReference(this.redis, this.config.redis.prefix, model),
+      readBuckets(this.redis, this.store, model, from.getTime(), to.getTime()),
+    ]);
+    const window = mergeProfiles(...buckets);
+    const base = { model, window: { from: from.toISOString(), to: to.toISOString(), count: window.images } };
+    if (!reference) return { ...base, reference: null, status: 'insufficient_data' as const, dataset_drift: null, metrics: [] };
+    const report = driftReport(reference, window, { minSamples: this.config.monitoring.minSamples });
+    return { ...base, reference: { id: reference.id, count: reference.profile.images, created_at: reference.created_at }, ...report };
+  }
+}

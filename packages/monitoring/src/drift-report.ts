@@ -1,0 +1,96 @@
+import { benjaminiHochberg, chiSquareTest, jensenShannon, ksTest, proportionZTest, wassersteinNormalized, type TestResult } from './drift-tests.js';
+import { binCentres, METRICS, type Metric } from './metric-catalog.js';
+import type { Profile } from './profile.js';
+import type { Reference } from './profile-store.js';
+
+export type DriftStatus = 'ok' | 'warn' | 'alarm' | 'insufficient_data';
+
+export interface MetricDrift {
+  name: string;
+  kind: Metric['kind'];
+  test: TestResult['test'];
+  score: number;
+  p_value: number | null;
+  /** For p-value tests, p below `warn`/`alarm`; for distances, score at or above them. */
+  threshold: { warn: number; alarm: number; source: 'fixed' | 'adaptive' | 'override' };
+  status: DriftStatus;
+  samples: number;
+}
+
+export interface DriftOptions {
+  /** Fewer values than this in the window (or the reference): insufficient_data. */
+  minSamples: number;
+  /** Per-metric fixed thresholds from the operator's config file. */
+  overrides?: Record<string, { warn: number; alarm: number }>;
+}
+
+const total = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+// Evidently's rule: hypothesis tests for up to 1000 reference values, distances beyond.
+const LARGE = 1000;
+
+function runTest(metric: Metric, ref: number[], cur: number[]): TestResult {
+  const n = total(ref);
+  const unique = ref.filter((c) => c > 0).length;
+  if (metric.type === 'numeric' && unique > 5) {
+    return n <= LARGE ? ksTest(ref, cur) : wassersteinNormalized(binCentres(metric), ref, cur);
+  }
+  if (unique <= 2 && metric.type === 'categorical' && metric.categories.length === 2 && n <= LARGE) {
+    return proportionZTest(ref[1]!, n, cur[1]!, total(cur));
+  }
+  return n <= LARGE ? chiSquareTest(ref, cur) : jensenShannon(ref, cur);
+}
+
+const isPValue = (t: TestResult) => t.pValue !== null;
+
+/**
+ * Compares a window's profile with the reference, metric by metric: Evidently's choice of
+ * test, Benjamini-Hochberg across the p-value tests, thresholds fixed, overridden, or
+ * learned from the reference's chunks (mean + 2σ warn, + 3σ alarm, with ≥ 10 chunks).
+ */
+export function driftReport(reference: Reference, window: Profile, opts: DriftOptions) {
+  const rows = METRICS.map((metric) => {
+    const ref = reference.profile.bins[metric.name] ?? [];
+    const cur = window.bins[metric.name] ?? [];
+    return { metric, ref, cur, samples: total(cur), refSamples: total(ref) };
+  });
+  const results = rows.map((r) => (r.samples > 0 && r.refSamples > 0 ? runTest(r.metric, r.ref, r.cur) : null));
+  const pIdx = results.flatMap((t, i) => (t && isPValue(t) && rows[i]!.samples >= opts.minSamples ? [i] : []));
+  const adjusted = benjaminiHochberg(pIdx.map((i) => results[i]!.pValue!));
+  const adjustedOf = new Map(pIdx.map((i, k) => [i, adjusted[k]!]));
+
+  const metrics: MetricDrift[] = rows.map((r, i) => {
+    const t = results[i];
+    const override = opts.overrides?.[r.metric.name];
+    if (!t || r.samples < opts.minSamples || r.refSamples < opts.minSamples) {
+      return { name: r.metric.name, kind: r.metric.kind, test: t?.test ?? 'ks', score: t?.score ?? 0, p_value: t?.pValue ?? null, threshold: { warn: 0, alarm: 0, source: 'fixed' }, status: 'insufficient_data', samples: r.samples };
+    }
+    if (isPValue(t)) {
+      const p = adjustedOf.get(i)!;
+      const threshold = override ? { ...override, source: 'override' as const } : { warn: 0.05, alarm: 0.01, source: 'fixed' as const };
+      const status: DriftStatus = p < threshold.alarm ? 'alarm' : p < threshold.warn ? 'warn' : 'ok';
+      return { name: r.metric.name, kind: r.metric.kind, test: t.test, score: t.score, p_value: p, threshold, status, samples: r.samples };
+    }
+    let threshold: MetricDrift['threshold'] = { warn: 0.1, alarm: 0.2, source: 'fixed' };
+    if (override) threshold = { ...override, source: 'override' };
+    else if (reference.chunks.length >= 10) {
+      const values = reference.chunks.map((c) => runTest(r.metric, r.ref, c.bins[r.metric.name] ?? []).score);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+      threshold = { warn: mean + 2 * sd, alarm: mean + 3 * sd, source: 'adaptive' };
+    }
+    const status: DriftStatus = t.score >= threshold.alarm ? 'alarm' : t.score >= threshold.warn ? 'warn' : 'ok';
+    return { name: r.metric.name, kind: r.metric.kind, test: t.test, score: t.score, p_value: null, threshold, status, samples: r.samples };
+  });
+  const judged = metrics.filter((m) => m.status !== 'insufficient_data');
+  const drifted = judged.filter((m) => m.status !== 'ok').length;
+  const share = judged.length ? drifted / judged.length : 0;
+  const status: DriftStatus =
+    window.images < opts.minSamples || judged.length === 0
+      ? 'insufficient_data'
+      : judged.some((m) => m.status === 'alarm') || share >= 0.5
+        ? 'alarm'
+        : judged.some((m) => m.status === 'warn')
+          ? 'warn'
+          : 'ok';
+  return { status, dataset_drift: { drifted, judged: judged.length, share: Math.round(share * 1000) / 1000 }, metrics };
+}
