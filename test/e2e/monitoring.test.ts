@@ -1,7 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '@spotter/shared';
 import { DATASET, getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 
 interface Drift {
@@ -11,12 +14,15 @@ interface Drift {
   metrics: { name: string; kind: string; test: string; status: string; score: number; p_value: number | null }[];
 }
 
+const SECRET = 'monitoring-secret-0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('monitoring: input and output drift through the real API and workers', () => {
   let spotter: Spotter;
   let reference: Buffer[];
   let holdout: Buffer[];
+  const alerts: { body: string; signature: string }[] = [];
+  let receiver: http.Server;
 
   /** Serves a batch of images (8 in flight) in its own time window; returns the window. */
   async function serve(images: Buffer[]) {
@@ -43,17 +49,41 @@ describe('monitoring: input and output drift through the real API and workers', 
   const flagged = (d: Drift) => d.metrics.filter((m) => m.status === 'alarm' || m.status === 'warn').map((m) => `${m.name}:${m.status}`);
 
   beforeAll(async () => {
-    spotter = await startSpotter({ SPOTTER_MONITOR_BUCKET_S: '1' });
+    receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        alerts.push({ body, signature: String(req.headers['spotter-signature']) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as AddressInfo).port;
+    spotter = await startSpotter({
+      // Seconds instead of minutes so that the test can cut windows and see alarms open.
+      SPOTTER_MONITOR_BUCKET_S: '1',
+      SPOTTER_MONITOR_EVAL_S: '1',
+      SPOTTER_MONITOR_WINDOW_S: '3',
+      SPOTTER_ALARM_CONSECUTIVE: '2',
+      SPOTTER_ALARM_COOLDOWN_S: '0',
+      SPOTTER_WEBHOOK_SECRET: SECRET,
+      SPOTTER_WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${port}`,
+      SPOTTER_ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/alerts`,
+    });
     const files = (await readdir(path.join(DATASET, 'images'))).sort();
     const all = await Promise.all(files.map((f) => readFile(path.join(DATASET, 'images', f))));
     reference = all.filter((_, i) => i % 2 === 0);
     holdout = all.filter((_, i) => i % 2 === 1);
+    await serve(all.slice(0, 16)); // warm-up: the reference should be steady-state service
     const w = await serve(reference);
     const res = await fetch(`${spotter.url}/v1/monitoring/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(w) });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { count: number }).count).toBe(64);
   }, 180_000);
-  afterAll(() => spotter?.stop());
+  afterAll(async () => {
+    await spotter?.stop();
+    receiver?.close();
+  });
 
   it('raises no alarm on the other half of the same dataset', async () => {
     const d = await drift(holdout);
@@ -73,5 +103,22 @@ describe('monitoring: input and output drift through the real API and workers', 
     expect(d.status, flagged(d).join(', ')).toBe('alarm');
     expect(statusOf(d, metric), flagged(d).join(', ')).toBe('alarm');
     console.info(`${_label}: ${flagged(d).join(', ')}`);
+  });
+
+  it('opens alarms on its own: history, signed alert webhook, Prometheus gauges', async () => {
+    const dark = await Promise.all(holdout.map((b) => sharp(b).linear(0.35, 0).jpeg({ quality: 90 }).toBuffer()));
+    await serve([...dark, ...dark]);
+    const alarms = (await getJson(`${spotter.url}/v1/monitoring/alarms`)).body;
+    expect(alarms.open.map((a: { metric: string }) => a.metric)).toContain('brightness');
+    const opened = alarms.history.find((h: { metric: string; action: string }) => h.metric === 'brightness' && h.action === 'opened');
+    expect(opened).toMatchObject({ kind: 'input', status: 'alarm', model: 'yolox_nano' });
+    const deadline = Date.now() + 10_000;
+    while (!alerts.some((a) => a.body.includes('"metric":"brightness"')) && Date.now() < deadline) await sleep(100);
+    const alert = alerts.find((a) => a.body.includes('"metric":"brightness"'))!;
+    expect(JSON.parse(alert.body)).toMatchObject({ event: 'monitoring.alarm_opened', alarm: { metric: 'brightness' } });
+    expect(verifyWebhook(SECRET, alert.signature, alert.body)).toBe(true);
+    const metrics = await (await fetch(`${spotter.url}/metrics`)).text();
+    expect(metrics).toMatch(/spotter_drift_score\{[^}]*metric="brightness"[^}]*\} [0-9.]+/);
+    expect(metrics).toMatch(/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} (1|2)/);
   });
 });

@@ -14,7 +14,9 @@ async function oldestWaitingAgeS(queue: Queue): Promise<number> {
  * The API's Prometheus metrics. Queue gauges are read from Redis at scrape time, so
  * they are exported once (here), not by every worker.
  */
-export function createApiMetrics(queues: Record<string, Queue>) {
+const STATUS_VALUE: Record<string, number> = { insufficient_data: -1, ok: 0, warn: 1, alarm: 2 };
+
+export function createApiMetrics(queues: Record<string, Queue>, lastDrift: () => Promise<{ metrics: { name: string; score: number; status: string }[] } | null>) {
   const registry = createRegistry('spotter-api');
   const all = Object.values(queues);
   return {
@@ -44,6 +46,26 @@ export function createApiMetrics(queues: Record<string, Queue>) {
           const counts = await q.getJobCounts(...STATES);
           for (const state of STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
         }
+      },
+    }),
+    driftScore: new prom.Gauge({
+      name: 'spotter_drift_score',
+      help: 'Drift test statistic of each monitored metric over the last window (KS D, chi-square, PSI, JS or normalised Wasserstein)',
+      labelNames: ['metric'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const m of (await lastDrift())?.metrics ?? []) this.set({ metric: m.name }, m.score);
+      },
+    }),
+    driftStatus: new prom.Gauge({
+      name: 'spotter_drift_status',
+      help: 'Drift status of each monitored metric: -1 insufficient data, 0 ok, 1 warn, 2 alarm',
+      labelNames: ['metric'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const m of (await lastDrift())?.metrics ?? []) this.set({ metric: m.name }, STATUS_VALUE[m.status] ?? -1);
       },
     }),
     oldestAge: new prom.Gauge({

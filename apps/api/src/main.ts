@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { QueueEvents } from 'bullmq';
 import { createLogger, createQueues, createRedis, createStorage, loadConfig, loadModelRegistry, QueueNames } from '@spotter/shared';
 import { startTracing, traceFields } from '@spotter/telemetry';
+import { monitorKeys, startAlarmMonitor, type LastReport } from './alarm-monitor.js';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { JobService } from './job-service.js';
@@ -20,10 +21,14 @@ const queues = createQueues(config, redis);
 const events = new QueueEvents(QueueNames.detect, { connection: createRedis(config.redis.url, 'worker'), prefix: config.redis.prefix });
 events.on('error', (err) => log.warn({ err: err.message }, 'queue events error'));
 const storage = await createStorage(config.storage);
-const metrics = createApiMetrics(queues);
+const metrics = createApiMetrics(queues, async () => {
+  const raw = await redis.get(monitorKeys(config.redis.prefix).lastReport);
+  return raw ? (JSON.parse(raw) as LastReport) : null;
+});
 const rollout = new RolloutService(await loadModelRegistry(config.model.dir, config.model.name), redis, config);
 const service = new JobService({ config, storage, queues, redis, events, rollout });
 const monitoring = new MonitoringService(redis, config, rollout);
+const alarmMonitor = startAlarmMonitor({ redis, config, monitoring, queues, log });
 const app = createApp({ config, log, service, rollout, monitoring, metrics, queues, system: { redis, storage, version } });
 
 const server = app.listen(config.http.port, config.http.host, () => {
@@ -44,6 +49,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  alarmMonitor.stop();
   server.close();
   server.closeIdleConnections();
   await Promise.allSettled([events.close(), queues.detect.close(), queues.webhooks.close(), tracing.shutdown()]);

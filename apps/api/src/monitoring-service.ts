@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { activeReference, chunkProfiles, driftReport, mergeProfiles, readBuckets, saveReference } from '@spotter/monitoring';
 import { ConflictError, InvalidRequestError, type Config } from '@spotter/shared';
+import { monitorKeys } from './alarm-monitor.js';
 import type { RolloutService } from './rollout-service.js';
 
 /** Monitoring use cases: freeze a reference from served jobs, report drift of a window. */
@@ -35,6 +36,17 @@ export class MonitoringService {
       chunks: chunkProfiles(buckets),
     });
     return { id: ref.id, count: profile.images, created_at: ref.created_at, model };
+  }
+
+  /** Open alarms and the history of openings and clearings, newest first. */
+  async alarms() {
+    const keys = monitorKeys(this.config.redis.prefix);
+    const [states, history] = await Promise.all([this.redis.hgetall(keys.state), this.redis.lrange(keys.history, 0, 999)]);
+    const open = Object.entries(states)
+      .map(([metric, raw]) => ({ metric, ...(JSON.parse(raw) as { open: boolean; opened_at: string | null }) }))
+      .filter((s) => s.open)
+      .map((s) => ({ metric: s.metric, opened_at: s.opened_at }));
+    return { open, history: history.map((h) => JSON.parse(h) as unknown) };
   }
 
   /** Drift of the window [from, to) against the active reference. */

@@ -7,6 +7,7 @@ import {
   publicOnlyLookup,
   signWebhook,
   toJobView,
+  type AlertJobData,
   type Config,
   type ObjectStorage,
   type WebhookJobData,
@@ -49,25 +50,20 @@ function post(url: URL, body: string, headers: Record<string, string>, timeoutMs
 }
 
 /**
- * Sends one signed delivery of a job's final state. Redirects are not followed (a
- * redirect could point anywhere); any non-2xx answer counts as a failure.
+ * One signed POST. The destination is checked again at delivery (DNS may have changed),
+ * redirects are not followed (a redirect could point anywhere), any non-2xx is a failure.
  */
-export async function deliverWebhook(deps: WebhookDeps, data: WebhookJobData): Promise<number> {
-  const { config, storage } = deps;
+async function postSigned(config: Config, rawUrl: string, body: string, eventId: string): Promise<number> {
   const secret = config.webhooks.secret;
   if (!secret) throw new WebhookDeliveryError('SPOTTER_WEBHOOK_SECRET is not set on this worker', null);
-  const record = await loadJobRecord(storage, data.job_id);
-  if (!record?.webhook_url) throw new WebhookDeliveryError(`job ${data.job_id} has no record or no webhook`, null);
-  // Checked again at delivery: DNS may have changed since submission.
-  const url = await assertWebhookUrlAllowed(record.webhook_url, config.webhooks.allowHosts);
-  const body = JSON.stringify({ event: data.event, job: toJobView(record.job, config.http.publicUrl, null) });
+  const url = await assertWebhookUrlAllowed(rawUrl, config.webhooks.allowHosts);
   const status = await post(
     url,
     body,
     {
       'content-type': 'application/json',
       'user-agent': 'Spotter-Webhook/1',
-      'spotter-event-id': `${data.job_id}.${data.event}`,
+      'spotter-event-id': eventId,
       'spotter-signature': signWebhook(secret, body),
     },
     config.webhooks.timeoutMs,
@@ -77,4 +73,17 @@ export async function deliverWebhook(deps: WebhookDeps, data: WebhookJobData): P
   });
   if (status < 200 || status >= 300) throw new WebhookDeliveryError(`receiver answered ${status}`, status);
   return status;
+}
+
+/** Sends one delivery of a job's final state. */
+export async function deliverWebhook(deps: WebhookDeps, data: WebhookJobData): Promise<number> {
+  const record = await loadJobRecord(deps.storage, data.job_id);
+  if (!record?.webhook_url) throw new WebhookDeliveryError(`job ${data.job_id} has no record or no webhook`, null);
+  const body = JSON.stringify({ event: data.event, job: toJobView(record.job, deps.config.http.publicUrl, null) });
+  return postSigned(deps.config, record.webhook_url, body, `${data.job_id}.${data.event}`);
+}
+
+/** Sends one delivery of a monitoring alarm (SPOTTER_ALERT_WEBHOOK_URL), signed the same way. */
+export function deliverAlert(deps: WebhookDeps, data: AlertJobData): Promise<number> {
+  return postSigned(deps.config, data.url, JSON.stringify(data.body), data.event_id);
 }

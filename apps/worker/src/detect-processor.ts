@@ -30,8 +30,8 @@ export function detectProcessor(deps: DetectionDeps, log: Logger, metrics: Worke
     try {
       return await inSpan('detect process', { kind: SpanKind.CONSUMER, attributes, parent }, async (span) => {
         try {
-          const record = await runDetection(deps, data, startedAt);
-          await finishJob(deps, record, data);
+          const { record, observation } = await runDetection(deps, data, startedAt);
+          await finishJob(deps, record, data, observation);
           metrics.observeJob(record);
           const { timings_ms, result } = record.job;
           span.setAttribute('spotter.detections.count', result?.detections.length ?? 0);

@@ -22,7 +22,7 @@ import { decodeToFit } from '@spotter/imaging';
 import type { Redis } from 'ioredis';
 import type { OnnxDetector } from '@spotter/detector';
 import { compareDetections } from '@spotter/evaluation';
-import { estimateJpegQuality, outputMetrics, pixelMetrics, recordObservation } from '@spotter/monitoring';
+import { estimateJpegQuality, outputMetrics, pixelMetrics, recordObservation, type Observation } from '@spotter/monitoring';
 import { injectTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
 import type { ModelPool } from './model-pool.js';
 
@@ -43,30 +43,30 @@ export class ImageMissingError extends SpotterError {
 }
 
 /** Downloads, decodes and runs the model on one job's image; returns its final record. */
-export async function runDetection(deps: DetectionDeps, data: DetectJobData, startedAt: Date): Promise<JobRecord> {
+export async function runDetection(deps: DetectionDeps, data: DetectJobData, startedAt: Date): Promise<{ record: JobRecord; observation: Observation }> {
   const t0 = performance.now();
   const bytes = await deps.storage.get(data.image.key);
   if (!bytes) throw new ImageMissingError(`the uploaded image ${data.image.key} is no longer in storage`);
-  const record = await deps.models.use(data.model, (detector) => detectWith(deps, detector, data, bytes, startedAt, t0));
+  const { record, observation } = await deps.models.use(data.model, (detector) => detectWith(deps, detector, data, bytes, startedAt, t0));
   if (data.shadow && record.job.result) {
     // The shadow never changes or delays the live answer's correctness: its failures are only logged.
     await runShadow(deps, data.shadow, data.id, bytes, record.job.result.detections, data.min_score).catch((err: unknown) =>
       deps.log.warn({ job_id: data.id, candidate: data.shadow, err }, 'shadow run failed'),
     );
   }
-  return record;
+  return { record, observation };
 }
 
-async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: DetectJobData, bytes: Buffer, startedAt: Date, t0: number): Promise<JobRecord> {
+async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: DetectJobData, bytes: Buffer, startedAt: Date, t0: number) {
   const { config } = deps;
   const t1 = performance.now();
   const img = await decodeToFit(bytes, detector.inputSize, config.images.maxPixels);
   const t2 = performance.now();
   const out = await detector.detect(img, data.min_score);
   const t3 = performance.now();
-  // Monitoring: metrics of the pixels already decoded and of the answer, folded into the
-  // shared profile in Redis. No pixel leaves the worker.
-  const observation = {
+  // Monitoring: metrics of the pixels already decoded and of the answer (recorded with the
+  // job's outcome in finishJob). No pixel leaves the worker.
+  const observation: Observation = {
     ...pixelMetrics(img.pixels, img.fitWidth, img.fitHeight),
     width: img.width,
     height: img.height,
@@ -76,9 +76,6 @@ async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: Det
     ...(data.image.format === 'jpeg' ? { jpeg_quality: estimateJpegQuality(bytes) ?? 0 } : {}),
     ...outputMetrics(out.detections, img.width, img.height),
   };
-  await recordObservation(deps.redis, { prefix: config.redis.prefix, ...config.monitoring }, detector.name, observation).catch((err: unknown) =>
-    deps.log.warn({ job_id: data.id, err }, 'monitoring profile not recorded'),
-  );
   const finishedAt = new Date();
   // The stages as spans of the active (process) span, from the times measured above.
   const epoch = (t: number) => performance.timeOrigin + t;
@@ -89,7 +86,7 @@ async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: Det
   recordSpan('inference', epoch(inference), epoch(inference + out.timings.inference), { 'spotter.model.name': detector.name });
   recordSpan('postprocess', epoch(t3 - out.timings.postprocess), epoch(t3), { 'spotter.detections.count': out.detections.length });
   const created = Date.parse(data.created_at);
-  return {
+  const record: JobRecord = {
     owner: data.owner,
     webhook_url: data.webhook_url,
     job: {
@@ -115,6 +112,7 @@ async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: Det
       error: null,
     },
   };
+  return { record, observation };
 }
 
 /** The record of a job that ended in failure. */
@@ -148,9 +146,18 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
-/** Persists the final record, counts it for its model, then schedules the webhook (deduplicated by job id). */
-export async function finishJob(deps: DetectionDeps, record: JobRecord, data: DetectJobData): Promise<void> {
+/** Persists the final record, counts it for its model and its monitoring profile, then schedules the webhook (deduplicated by job id). */
+export async function finishJob(deps: DetectionDeps, record: JobRecord, data: DetectJobData, imageObservation: Observation = {}): Promise<void> {
   const id = record.job.id;
+  const { job } = record;
+  const observation: Observation = {
+    ...imageObservation,
+    failed: String(job.status === 'failed'),
+    ...(job.timings_ms ? { latency_seconds: job.timings_ms.total / 1000, queue_seconds: job.timings_ms.queue / 1000 } : {}),
+  };
+  await recordObservation(deps.redis, { prefix: deps.config.redis.prefix, ...deps.config.monitoring }, job.model, observation).catch((err: unknown) =>
+    deps.log.warn({ job_id: id, err }, 'monitoring profile not recorded'),
+  );
   const stats = modelStatsKey(deps.config.redis.prefix, record.job.model);
   await deps.redis.multi().hincrby(stats, 'jobs', 1).hincrby(stats, 'failed', record.job.status === 'failed' ? 1 : 0).exec();
   if (data.rollout === 'canary') await guardCanary(deps, record.job.model);

@@ -1,12 +1,18 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { InvalidRequestError, WebhookJobData, type Logger } from '@spotter/shared';
+import { AlertJobData, InvalidRequestError, WebhookJobData, type Logger } from '@spotter/shared';
 import { extractTraceContext, inSpan, SpanKind } from '@spotter/telemetry';
-import { deliverWebhook, WebhookDeliveryError, type WebhookDeps } from './deliver-webhook.js';
+import { deliverAlert, deliverWebhook, WebhookDeliveryError, type WebhookDeps } from './deliver-webhook.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** BullMQ processor for webhook deliveries; each attempt is logged on the job for GET /v1/jobs/{id}. */
 export function webhookProcessor(deps: WebhookDeps, log: Logger, metrics: WorkerMetrics) {
   return async (job: Job) => {
+    if (job.name === 'alert') {
+      const alert = AlertJobData.parse(job.data);
+      const status = await deliverAlert(deps, alert);
+      log.info({ event: alert.body.event, event_id: alert.event_id, status_code: status }, 'alert delivered');
+      return;
+    }
     const data = WebhookJobData.parse(job.data);
     const attempt = job.attemptsMade + 1;
     const attributes = { 'spotter.job.id': data.job_id, 'http.request.method': 'POST', 'spotter.webhook.attempt': attempt };

@@ -5,3 +5,4 @@ export * from './metric-catalog.js';
 export * from './profile.js';
 export * from './drift-report.js';
 export * from './profile-store.js';
+export * from './alarm-state.js';

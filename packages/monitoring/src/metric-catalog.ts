@@ -53,6 +53,9 @@ export const METRICS: Metric[] = [
   { name: 'box_relative_area', kind: 'output', type: 'numeric', edges: rounded(geometric(1e-5, 1, 25)), perBox: true },
   { name: 'box_aspect', kind: 'output', type: 'numeric', edges: rounded(geometric(0.05, 20, 24)), perBox: true },
   { name: 'border_boxes', kind: 'output', type: 'numeric', edges: [1, 2, 3, 4, 6, 8, 12, 16] },
+  { name: 'failed', kind: 'software', type: 'categorical', categories: ['false', 'true'] },
+  { name: 'latency_seconds', kind: 'software', type: 'numeric', edges: rounded(geometric(0.005, 60, 30)) },
+  { name: 'queue_seconds', kind: 'software', type: 'numeric', edges: rounded(geometric(0.001, 600, 30)) },
 ];
 
 export const METRIC_BY_NAME = new Map(METRICS.map((m) => [m.name, m]));

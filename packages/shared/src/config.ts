@@ -55,6 +55,11 @@ export const EnvSchema = z.object({
   SPOTTER_MONITOR_BUCKET_S: int(60, 1, 3600),
   SPOTTER_MONITOR_RETENTION_DAYS: int(30, 1, 3650),
   SPOTTER_MONITOR_MIN_SAMPLES: int(30, 1),
+  SPOTTER_MONITOR_EVAL_S: int(60, 1, 3600),
+  SPOTTER_MONITOR_WINDOW_S: int(3600, 1, 7 * 24 * 3600),
+  SPOTTER_ALARM_CONSECUTIVE: int(3, 1, 100),
+  SPOTTER_ALARM_COOLDOWN_S: int(3600, 0),
+  SPOTTER_ALERT_WEBHOOK_URL: z.url().optional(),
   SPOTTER_URL: z.url().default('http://127.0.0.1:8080'),
   SPOTTER_API_KEY: z.string().optional(),
 });
@@ -130,6 +135,10 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       bucketMs: e.SPOTTER_MONITOR_BUCKET_S * 1000,
       retentionS: e.SPOTTER_MONITOR_RETENTION_DAYS * 24 * 3600,
       minSamples: e.SPOTTER_MONITOR_MIN_SAMPLES,
+      evalMs: e.SPOTTER_MONITOR_EVAL_S * 1000,
+      windowMs: e.SPOTTER_MONITOR_WINDOW_S * 1000,
+      alarm: { consecutive: e.SPOTTER_ALARM_CONSECUTIVE, cooldownMs: e.SPOTTER_ALARM_COOLDOWN_S * 1000 },
+      alertWebhookUrl: e.SPOTTER_ALERT_WEBHOOK_URL,
     },
     /** Where the command-line tool finds the API. */
     client: { url: e.SPOTTER_URL, apiKey: e.SPOTTER_API_KEY },

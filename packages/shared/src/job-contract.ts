@@ -64,6 +64,14 @@ export const WebhookJobData = z.object({
 });
 export type WebhookJobData = z.infer<typeof WebhookJobData>;
 
+/** A monitoring alarm opened or cleared, delivered to SPOTTER_ALERT_WEBHOOK_URL from the webhooks queue. */
+export const AlertJobData = z.object({
+  url: z.string(),
+  event_id: z.string(),
+  body: z.object({ event: z.enum(['monitoring.alarm_opened', 'monitoring.alarm_cleared']), alarm: z.record(z.string(), z.unknown()) }),
+});
+export type AlertJobData = z.infer<typeof AlertJobData>;
+
 export const Box = z.object({ x1: z.number(), y1: z.number(), x2: z.number(), y2: z.number() });
 
 export const Detection = z.object({

@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
-import { QueueNames, type DetectJobData, type WebhookJobData } from './job-contract.js';
+import { QueueNames, type AlertJobData, type DetectJobData, type WebhookJobData } from './job-contract.js';
 
 /**
  * A Redis connection for BullMQ. Workers block on Redis and must wait through outages
@@ -34,7 +34,7 @@ export function jobOptions(cfg: Config) {
 }
 
 export type DetectQueue = Queue<DetectJobData>;
-export type WebhookQueue = Queue<WebhookJobData>;
+export type WebhookQueue = Queue<WebhookJobData | AlertJobData>;
 
 /** The two queues, sharing one connection. */
 export function createQueues(cfg: Config, connection: Redis) {
@@ -42,7 +42,7 @@ export function createQueues(cfg: Config, connection: Redis) {
   const base = { connection, prefix: cfg.redis.prefix };
   return {
     detect: new Queue<DetectJobData>(QueueNames.detect, { ...base, defaultJobOptions: opts.detect }) as DetectQueue,
-    webhooks: new Queue<WebhookJobData>(QueueNames.webhooks, { ...base, defaultJobOptions: opts.webhooks }) as WebhookQueue,
+    webhooks: new Queue<WebhookJobData | AlertJobData>(QueueNames.webhooks, { ...base, defaultJobOptions: opts.webhooks }) as WebhookQueue,
   };
 }
 export type Queues = ReturnType<typeof createQueues>;

@@ -25,5 +25,8 @@ export function monitoringRoutes(monitoring: MonitoringService): Router {
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 3600_000);
     res.json(await monitoring.drift(from, to, q.model));
   });
+  r.get('/v1/monitoring/alarms', async (_req, res) => {
+    res.json(await monitoring.alarms());
+  });
   return r;
 }
