@@ -15,33 +15,54 @@ interface Drift {
 }
 
 const SECRET = 'monitoring-secret-0123';
+type Label = [number, number, number, number, number];
+
+async function readLabels(file: string): Promise<Label[]> {
+  const text = await readFile(path.join(DATASET, 'labels', file.replace(/\.jpg$/, '.txt')), 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l.trim()).map((l) => l.trim().split(/\s+/).map(Number) as Label);
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('monitoring: input and output drift through the real API and workers', () => {
   let spotter: Spotter;
   let reference: Buffer[];
   let holdout: Buffer[];
+  let referenceLabels: Label[][];
+  let holdoutLabels: Label[][];
   const alerts: { body: string; signature: string }[] = [];
   let receiver: http.Server;
 
-  /** Serves a batch of images (8 in flight) in its own time window; returns the window. */
-  async function serve(images: Buffer[]) {
+  /**
+   * Serves a batch of images (8 in flight) in its own time window, then sends feedback if
+   * given labels (labels[i] for images[i]); returns the window.
+   */
+  async function serve(images: Buffer[], labels?: Label[][]) {
     await sleep(1200); // profiles are cut into 1 s buckets here: start in a fresh one
     const from = new Date();
     let next = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (next < images.length) {
-          const { body } = await postForm(`${spotter.url}/v1/jobs`, images[next++]!);
-          expect((await getJson(`${spotter.url}/v1/jobs/${body.id}?wait=30`)).body.status).toBe('succeeded');
+          const i = next++;
+          const { body } = await postForm(`${spotter.url}/v1/jobs`, images[i]!);
+          const job = (await getJson(`${spotter.url}/v1/jobs/${body.id}?wait=30`)).body;
+          expect(job.status).toBe('succeeded');
+          if (!labels) continue;
+          const { width, height } = job.result.image;
+          const boxes = labels[i]!.map(([c, cx, cy, w, h]) => ({
+            class_id: c,
+            box: { x1: (cx - w / 2) * width, y1: (cy - h / 2) * height, x2: (cx + w / 2) * width, y2: (cy + h / 2) * height },
+          }));
+          const res = await fetch(`${spotter.url}/v1/jobs/${body.id}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ boxes }) });
+          expect(res.status).toBe(202);
         }
       }),
     );
     return { from: from.toISOString(), to: new Date(Date.now() + 1).toISOString() };
   }
 
-  async function drift(images: Buffer[]): Promise<Drift> {
-    const w = await serve(images);
+  async function drift(images: Buffer[], labels?: Label[][]): Promise<Drift> {
+    const w = await serve(images, labels);
     return (await getJson(`${spotter.url}/v1/monitoring/drift?from=${encodeURIComponent(w.from)}&to=${encodeURIComponent(w.to)}`)).body;
   }
 
@@ -72,10 +93,13 @@ describe('monitoring: input and output drift through the real API and workers', 
     });
     const files = (await readdir(path.join(DATASET, 'images'))).sort();
     const all = await Promise.all(files.map((f) => readFile(path.join(DATASET, 'images', f))));
+    const labels = await Promise.all(files.map(readLabels));
     reference = all.filter((_, i) => i % 2 === 0);
     holdout = all.filter((_, i) => i % 2 === 1);
+    referenceLabels = labels.filter((_, i) => i % 2 === 0);
+    holdoutLabels = labels.filter((_, i) => i % 2 === 1);
     await serve(all.slice(0, 16)); // warm-up: the reference should be steady-state service
-    const w = await serve(reference);
+    const w = await serve(reference, referenceLabels);
     const res = await fetch(`${spotter.url}/v1/monitoring/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(w) });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { count: number }).count).toBe(64);
@@ -85,11 +109,22 @@ describe('monitoring: input and output drift through the real API and workers', 
     receiver?.close();
   });
 
-  it('raises no alarm on the other half of the same dataset', async () => {
-    const d = await drift(holdout);
+  it('raises no alarm on the other half of the same dataset, with its true labels as feedback', async () => {
+    const d = await drift(holdout, holdoutLabels);
     expect(d.reference!.count).toBe(64);
     expect(d.window.count).toBe(64);
     expect(d.status, flagged(d).join(', ')).not.toBe('alarm');
+    for (const name of ['precision', 'recall', 'f1', 'ap50', 'f1_page_hinkley']) {
+      expect(['ok', 'warn'], `${name}: ${flagged(d).join(', ')}`).toContain(statusOf(d, name));
+    }
+  });
+
+  it('raises the performance alarm when the feedback no longer agrees (labels shuffled)', async () => {
+    const shuffled = holdoutLabels.map((_, i) => holdoutLabels[(i + 7) % holdoutLabels.length]!);
+    const d = await drift(holdout, shuffled);
+    expect(statusOf(d, 'f1'), flagged(d).join(', ')).toBe('alarm');
+    expect(statusOf(d, 'f1_page_hinkley'), flagged(d).join(', ')).toBe('alarm');
+    expect(d.status).toBe('alarm');
   });
 
   it.each([

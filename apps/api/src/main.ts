@@ -27,7 +27,7 @@ const metrics = createApiMetrics(queues, async () => {
 });
 const rollout = new RolloutService(await loadModelRegistry(config.model.dir, config.model.name), redis, config);
 const service = new JobService({ config, storage, queues, redis, events, rollout });
-const monitoring = new MonitoringService(redis, config, rollout);
+const monitoring = new MonitoringService(redis, config, rollout, service, storage);
 const alarmMonitor = startAlarmMonitor({ redis, config, monitoring, queues, log });
 const app = createApp({ config, log, service, rollout, monitoring, metrics, queues, system: { redis, storage, version } });
 

@@ -1,5 +1,6 @@
 import { benjaminiHochberg, chiSquareTest, jensenShannon, ksTest, p95Ratio, proportionZTest, wassersteinNormalized, type TestResult } from './drift-tests.js';
 import { binCentres, METRICS, type Metric } from './metric-catalog.js';
+import { pageHinkleyDrop, performanceOf } from './performance.js';
 import type { Profile } from './profile.js';
 import type { Reference } from './profile-store.js';
 
@@ -7,8 +8,8 @@ export type DriftStatus = 'ok' | 'warn' | 'alarm' | 'insufficient_data';
 
 export interface MetricDrift {
   name: string;
-  kind: Metric['kind'];
-  test: TestResult['test'];
+  kind: Metric['kind'] | 'performance';
+  test: TestResult['test'] | 'performance_drop' | 'page_hinkley';
   score: number;
   p_value: number | null;
   /** For p-value tests, p below `warn`/`alarm`; for distances, score at or above them. */
@@ -22,6 +23,10 @@ export interface DriftOptions {
   minSamples: number;
   /** Per-metric fixed thresholds from the operator's config file. */
   overrides?: Record<string, { warn: number; alarm: number }>;
+  /** Labelled images a window needs before performance is judged. */
+  minLabelled?: number;
+  /** Per-image F1 of the window's feedback, in arrival order (Page-Hinkley). */
+  f1Stream?: number[];
 }
 
 const total = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -84,6 +89,7 @@ export function driftReport(reference: Reference, window: Profile, opts: DriftOp
     const status: DriftStatus = t.score >= threshold.alarm ? 'alarm' : t.score >= threshold.warn ? 'warn' : 'ok';
     return { name: r.metric.name, kind: r.metric.kind, test: t.test, score: t.score, p_value: null, threshold, status, samples: r.samples };
   });
+  metrics.push(...performanceRows(reference, window, opts));
   const judged = metrics.filter((m) => m.status !== 'insufficient_data');
   const drifted = judged.filter((m) => m.status !== 'ok').length;
   const share = judged.length ? drifted / judged.length : 0;
@@ -96,4 +102,45 @@ export function driftReport(reference: Reference, window: Profile, opts: DriftOp
           ? 'warn'
           : 'ok';
   return { status, dataset_drift: { drifted, judged: judged.length, share: Math.round(share * 1000) / 1000 }, metrics };
+}
+
+/**
+ * Concept drift from late labels: precision, recall, F1 and AP50 of the window against the
+ * reference's labelled baseline (alarm below baseline − 0.2, warn below − 0.1; mean − 3σ /
+ * − 2σ of the reference's labelled chunks when there are ten), and Page-Hinkley on per-image F1.
+ */
+function performanceRows(reference: Reference, window: Profile, opts: DriftOptions): MetricDrift[] {
+  const min = opts.minLabelled ?? 20;
+  const cur = window.performance;
+  const base = reference.profile.performance;
+  const enough = cur.images >= min && base.images >= min;
+  const now = performanceOf(cur);
+  const ref = performanceOf(base);
+  const labelledChunks = reference.chunks.filter((c) => c.performance.images >= 5);
+  const rows: MetricDrift[] = (['precision', 'recall', 'f1', 'ap50'] as const).map((name) => {
+    let threshold: MetricDrift['threshold'] = { warn: ref[name] - 0.1, alarm: ref[name] - 0.2, source: 'fixed' };
+    const override = opts.overrides?.[name];
+    if (override) threshold = { ...override, source: 'override' };
+    else if (labelledChunks.length >= 10) {
+      const values = labelledChunks.map((c) => performanceOf(c.performance)[name]);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+      threshold = { warn: mean - 2 * sd, alarm: mean - 3 * sd, source: 'adaptive' };
+    }
+    const status: DriftStatus = !enough ? 'insufficient_data' : now[name] < threshold.alarm ? 'alarm' : now[name] < threshold.warn ? 'warn' : 'ok';
+    return { name, kind: 'performance' as const, test: 'performance_drop' as const, score: now[name], p_value: null, threshold, status, samples: cur.images };
+  });
+  const stream = opts.f1Stream ?? [];
+  const ph = pageHinkleyDrop(stream);
+  rows.push({
+    name: 'f1_page_hinkley',
+    kind: 'performance',
+    test: 'page_hinkley',
+    score: ph.statistic,
+    p_value: null,
+    threshold: { warn: 2.5, alarm: 5, source: 'fixed' },
+    status: stream.length < 30 ? 'insufficient_data' : ph.detectedAt !== null ? 'alarm' : ph.statistic >= 2.5 ? 'warn' : 'ok',
+    samples: stream.length,
+  });
+  return rows;
 }

@@ -6,3 +6,4 @@ export * from './profile.js';
 export * from './drift-report.js';
 export * from './profile-store.js';
 export * from './alarm-state.js';
+export * from './performance.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { binCount, METRICS } from './metric-catalog.js';
 import type { Observation } from './image-metrics.js';
+import type { ImagePerformance } from './performance.js';
 import { emptyProfile, increments, mergeProfiles, type Profile } from './profile.js';
 
 const bucketKey = (prefix: string, model: string, bucket: number) => `${prefix}:mon:${model}:${bucket}`;
@@ -26,11 +27,35 @@ export async function recordObservation(redis: Redis, opts: ProfileStoreOptions,
   await m.expire(key, opts.retentionS).exec();
 }
 
+/** Adds one job's feedback (its matches against the true boxes) to the current bucket. */
+export async function recordFeedback(redis: Redis, opts: ProfileStoreOptions, model: string, perf: ImagePerformance, now = Date.now()) {
+  const key = bucketKey(opts.prefix, model, Math.floor(now / opts.bucketMs));
+  const m = redis.multi().hincrby(key, 'perf:images', 1).hincrby(key, 'perf:tp', perf.tp).hincrby(key, 'perf:fp', perf.fp).hincrby(key, 'perf:fn', perf.fn);
+  perf.tpBins.forEach((c, i) => c && m.hincrby(key, `perf:tpb:${i}`, c));
+  perf.fpBins.forEach((c, i) => c && m.hincrby(key, `perf:fpb:${i}`, c));
+  // Per-image F1 in arrival order, for the Page-Hinkley detector.
+  const stream = `${opts.prefix}:mon:f1:${model}`;
+  await m.expire(key, opts.retentionS).zadd(stream, now, `${now}:${Math.random().toString(36).slice(2, 8)}:${perf.f1}`).zremrangebyrank(stream, 0, -5001).exec();
+}
+
+/** The last `limit` per-image F1 values whose feedback arrived before `toMs`, oldest first (history included, so a drop shows). */
+export async function readF1Stream(redis: Redis, prefix: string, model: string, toMs: number, limit = 500): Promise<number[]> {
+  const rows = await redis.zrevrangebyscore(`${prefix}:mon:f1:${model}`, `(${toMs}`, '-inf', 'LIMIT', 0, limit);
+  return rows.reverse().map((r) => Number(r.split(':')[2]));
+}
+
 function parseBucket(h: Record<string, string>): Profile {
   const p = emptyProfile();
   for (const [field, v] of Object.entries(h)) {
     if (field === 'images') {
       p.images = Number(v);
+      continue;
+    }
+    if (field.startsWith('perf:')) {
+      const [, what, bin] = field.split(':');
+      const perf = p.performance;
+      if (what === 'tpb' || what === 'fpb') (what === 'tpb' ? perf.tpBins : perf.fpBins)[Number(bin)] = Number(v);
+      else if (what === 'images' || what === 'tp' || what === 'fp' || what === 'fn') perf[what] = Number(v);
       continue;
     }
     const sep = field.lastIndexOf(':');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -60,6 +61,7 @@ export const EnvSchema = z.object({
   SPOTTER_ALARM_CONSECUTIVE: int(3, 1, 100),
   SPOTTER_ALARM_COOLDOWN_S: int(3600, 0),
   SPOTTER_ALERT_WEBHOOK_URL: z.url().optional(),
+  SPOTTER_MONITOR_THRESHOLDS: z.string().optional(),
   SPOTTER_URL: z.url().default('http://127.0.0.1:8080'),
   SPOTTER_API_KEY: z.string().optional(),
 });
@@ -92,6 +94,21 @@ function parseStorage(url: string, env: z.infer<typeof EnvSchema>): StorageConfi
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
     credentials: creds,
   };
+}
+
+const Thresholds = z.record(z.string(), z.object({ warn: z.number(), alarm: z.number() }));
+
+/** Per-metric drift thresholds from a JSON file: {"brightness": {"warn": 0.2, "alarm": 0.3}, ...}. */
+function readThresholds(file: string) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`SPOTTER_MONITOR_THRESHOLDS: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const parsed = Thresholds.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`SPOTTER_MONITOR_THRESHOLDS: ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       windowMs: e.SPOTTER_MONITOR_WINDOW_S * 1000,
       alarm: { consecutive: e.SPOTTER_ALARM_CONSECUTIVE, cooldownMs: e.SPOTTER_ALARM_COOLDOWN_S * 1000 },
       alertWebhookUrl: e.SPOTTER_ALERT_WEBHOOK_URL,
+      overrides: e.SPOTTER_MONITOR_THRESHOLDS ? readThresholds(e.SPOTTER_MONITOR_THRESHOLDS) : undefined,
     },
     /** Where the command-line tool finds the API. */
     client: { url: e.SPOTTER_URL, apiKey: e.SPOTTER_API_KEY },

@@ -138,6 +138,21 @@ export const WebhookState = z.object({
 });
 export type WebhookState = z.infer<typeof WebhookState>;
 
+/** POST /v1/jobs/{id}/feedback: the true boxes of the job's image (late labels). */
+export const FeedbackBody = z
+  .object({
+    boxes: z
+      .array(
+        z.object({
+          class_id: z.number().int().min(0),
+          box: z.object({ x1: z.number(), y1: z.number(), x2: z.number(), y2: z.number() }).refine((b) => b.x2 >= b.x1 && b.y2 >= b.y1, 'x2 >= x1 and y2 >= y1'),
+        }),
+      )
+      .max(1000),
+  })
+  .strict();
+export type FeedbackBody = z.infer<typeof FeedbackBody>;
+
 export const JobLinks = z.object({ self: z.string(), annotated: z.string() });
 
 /** The body of GET /v1/jobs/{id}, and the `job` of a webhook event. */

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { InvalidRequestError } from '@spotter/shared';
+import { FeedbackBody, InvalidRequestError } from '@spotter/shared';
 import type { MonitoringService } from '../monitoring-service.js';
 
 const ReferenceBody = z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), model: z.string().optional() }).strict();
@@ -24,6 +24,11 @@ export function monitoringRoutes(monitoring: MonitoringService): Router {
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 3600_000);
     res.json(await monitoring.drift(from, to, q.model));
+  });
+  r.post('/v1/jobs/:id/feedback', async (req, res) => {
+    const body = parse(FeedbackBody, req.body);
+    res.locals.jobId = req.params.id;
+    res.status(202).json(await monitoring.feedback(res.locals.owner as string, req.params.id, body));
   });
   r.get('/v1/monitoring/alarms', async (_req, res) => {
     res.json(await monitoring.alarms());

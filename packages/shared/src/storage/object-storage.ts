@@ -25,4 +25,5 @@ export const storageKeys = {
   result: (id: string) => `results/${id}.json`,
   annotated: (id: string) => `annotated/${id}.jpg`,
   shadow: (id: string) => `shadow/${id}.json`,
+  feedback: (id: string) => `feedback/${id}.json`,
 };
