@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '@spotter/shared';
+import { loadConfig, verifyWebhook } from '@spotter/shared';
+import { monitorReferenceCommand } from '../../apps/cli/src/monitor-command.js';
 import { DATASET, getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 
 interface Drift {
@@ -155,5 +156,14 @@ describe('monitoring: input and output drift through the real API and workers', 
     const metrics = await (await fetch(`${spotter.url}/metrics`)).text();
     expect(metrics).toMatch(/spotter_drift_score\{[^}]*metric="brightness"[^}]*\} [0-9.]+/);
     expect(metrics).toMatch(/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} (1|2)/);
+  });
+
+  it('builds a reference from a folder of images with the CLI (npm run spotter -- monitor reference)', async () => {
+    const config = loadConfig({ ...spotter.env, SPOTTER_MONITOR_BUCKET_S: '1' });
+    const ref = await monitorReferenceCommand({ images: path.join(DATASET, 'images') }, config);
+    expect(ref).toMatchObject({ count: 128, model: 'yolox_nano' });
+    const d = await drift(holdout.slice(0, 40));
+    expect(d.reference).toMatchObject({ id: ref.id, count: 128 });
+    expect(statusOf(d, 'brightness')).toBe('ok');
   });
 });

@@ -2,15 +2,18 @@
  * `npm run spotter -- <command>`:
  *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>
  *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback
+ *   monitor reference --images <dir> [--model <name>]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/shared';
 import { evalCommand } from './eval-command.js';
+import { monitorReferenceCommand } from './monitor-command.js';
 import { rolloutCommand } from './rollout-command.js';
 
 const USAGE = [
   'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>',
   '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback',
+  '       spotter monitor reference --images <dir> [--model <name>]',
 ].join('\n');
 
 const [command, ...rest] = process.argv.slice(2);
@@ -42,6 +45,10 @@ try {
   } else if (command === 'rollout') {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' } } });
     console.log(JSON.stringify(await rolloutCommand(positionals, values, config), null, 2));
+  } else if (command === 'monitor') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { images: { type: 'string' }, model: { type: 'string' } } });
+    if (positionals[0] !== 'reference' || !values.images) throw new Error(USAGE);
+    console.log(JSON.stringify(await monitorReferenceCommand({ images: values.images, model: values.model }, config), null, 2));
   } else {
     throw new Error(USAGE);
   }

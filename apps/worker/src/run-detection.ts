@@ -22,7 +22,7 @@ import { decodeToFit } from '@spotter/imaging';
 import type { Redis } from 'ioredis';
 import type { OnnxDetector } from '@spotter/detector';
 import { compareDetections } from '@spotter/evaluation';
-import { estimateJpegQuality, outputMetrics, pixelMetrics, recordObservation, type Observation } from '@spotter/monitoring';
+import { imageObservation, recordObservation, type Observation } from '@spotter/monitoring';
 import { injectTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
 import type { ModelPool } from './model-pool.js';
 
@@ -66,16 +66,7 @@ async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: Det
   const t3 = performance.now();
   // Monitoring: metrics of the pixels already decoded and of the answer (recorded with the
   // job's outcome in finishJob). No pixel leaves the worker.
-  const observation: Observation = {
-    ...pixelMetrics(img.pixels, img.fitWidth, img.fitHeight),
-    width: img.width,
-    height: img.height,
-    aspect_ratio: img.width / img.height,
-    file_bytes: bytes.length,
-    format: data.image.format,
-    ...(data.image.format === 'jpeg' ? { jpeg_quality: estimateJpegQuality(bytes) ?? 0 } : {}),
-    ...outputMetrics(out.detections, img.width, img.height),
-  };
+  const observation = imageObservation(img, bytes, data.image.format, out.detections);
   const finishedAt = new Date();
   // The stages as spans of the active (process) span, from the times measured above.
   const epoch = (t: number) => performance.timeOrigin + t;

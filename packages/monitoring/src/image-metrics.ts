@@ -4,12 +4,15 @@ import type { Detection } from '@spotter/shared';
 export type Observation = Record<string, number | string | (number | string)[]>;
 
 /**
- * Input metrics from the already-decoded, model-sized RGB pixels (no extra decode):
- * brightness (perceived), contrast (grey stdev), Hasler-Süsstrunk colourfulness, grayscale
- * flag, sharpness (variance of the grey Laplacian), grey entropy.
+ * Input metrics from the already-decoded, model-sized RGB pixels (no extra decode), read on
+ * every `step`-th pixel of every `step`-th row (the "small copy"): brightness (perceived),
+ * contrast (grey stdev), Hasler-Süsstrunk colourfulness, grayscale flag, sharpness
+ * (variance of the grey Laplacian at that resolution), grey entropy.
  */
-export function pixelMetrics(rgb: Uint8Array, width: number, height: number) {
-  const n = width * height;
+export function pixelMetrics(rgb: Uint8Array, width: number, height: number, step = 2) {
+  const w = Math.ceil(width / step);
+  const h = Math.ceil(height / step);
+  const n = w * h;
   const grey = new Uint8Array(n);
   const hist = new Float64Array(256);
   let bright = 0;
@@ -20,23 +23,28 @@ export function pixelMetrics(rgb: Uint8Array, width: number, height: number) {
   let ybSum = 0;
   let ybSq = 0;
   let maxChroma = 0;
-  for (let i = 0, p = 0; i < n; i++, p += 3) {
-    const r = rgb[p]!;
-    const g = rgb[p + 1]!;
-    const b = rgb[p + 2]!;
-    bright += Math.sqrt(0.241 * r * r + 0.691 * g * g + 0.068 * b * b);
-    const y = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-    grey[i] = y;
-    hist[y]!++;
-    gsum += y;
-    gsq += y * y;
-    const rg = r - g;
-    const yb = 0.5 * (r + g) - b;
-    rgSum += rg;
-    rgSq += rg * rg;
-    ybSum += yb;
-    ybSq += yb * yb;
-    maxChroma = Math.max(maxChroma, Math.abs(r - g), Math.abs(g - b), Math.abs(r - b));
+  let i = 0;
+  for (let y = 0; y < height; y += step) {
+    for (let x = 0; x < width; x += step, i++) {
+      const p = (y * width + x) * 3;
+      const r = rgb[p]!;
+      const g = rgb[p + 1]!;
+      const b = rgb[p + 2]!;
+      bright += Math.sqrt(0.241 * r * r + 0.691 * g * g + 0.068 * b * b);
+      const v = (0.299 * r + 0.587 * g + 0.114 * b + 0.5) | 0;
+      grey[i] = v;
+      hist[v]!++;
+      gsum += v;
+      gsq += v * v;
+      const rg = r - g;
+      const yb = 0.5 * (r + g) - b;
+      rgSum += rg;
+      rgSq += rg * rg;
+      ybSum += yb;
+      ybSq += yb * yb;
+      const chroma = Math.max(r, g, b) - Math.min(r, g, b);
+      if (chroma > maxChroma) maxChroma = chroma;
+    }
   }
   const mean = gsum / n;
   const std = (sum: number, sq: number) => Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2));
@@ -44,10 +52,10 @@ export function pixelMetrics(rgb: Uint8Array, width: number, height: number) {
   let lsum = 0;
   let lsq = 0;
   let count = 0;
-  for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const i = y * width + x;
-      const lap = grey[i - 1]! + grey[i + 1]! + grey[i - width]! + grey[i + width]! - 4 * grey[i]!;
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const k = y * w + x;
+      const lap = grey[k - 1]! + grey[k + 1]! + grey[k - w]! + grey[k + w]! - 4 * grey[k]!;
       lsum += lap;
       lsq += lap * lap;
       count++;
@@ -115,5 +123,24 @@ export function outputMetrics(detections: readonly Detection[], width: number, h
     box_relative_area: boxes.map((d) => ((d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1)) / (width * height)),
     box_aspect: boxes.map((d) => (d.box.x2 - d.box.x1) / Math.max(1e-6, d.box.y2 - d.box.y1)),
     border_boxes: boxes.filter((d) => d.box.x1 <= margin || d.box.y1 <= margin || d.box.x2 >= width - margin || d.box.y2 >= height - margin).length,
+  };
+}
+
+/** Everything monitored about one served image: its pixels (already model-sized), its file, its answer. */
+export function imageObservation(
+  img: { pixels: Uint8Array; fitWidth: number; fitHeight: number; width: number; height: number },
+  file: Buffer,
+  format: string,
+  detections: readonly Detection[],
+): Observation {
+  return {
+    ...pixelMetrics(img.pixels, img.fitWidth, img.fitHeight),
+    width: img.width,
+    height: img.height,
+    aspect_ratio: img.width / img.height,
+    file_bytes: file.length,
+    format,
+    ...(format === 'jpeg' ? { jpeg_quality: estimateJpegQuality(file) ?? 0 } : {}),
+    ...outputMetrics(detections, img.width, img.height),
   };
 }
