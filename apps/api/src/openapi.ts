@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateJobFields, ErrorBody, JobCreated, JobView, RolloutRequest, RolloutState, WebhookEvent } from '@spotter/shared';
+import { CreateJobFields, ErrorBody, FeedbackBody, JobCreated, JobView, RolloutRequest, RolloutState, WebhookEvent } from '@spotter/shared';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -141,6 +141,39 @@ export function openApiDocument(version: string) {
       },
       '/v1/rollout/rollback': {
         post: { summary: 'End the rollout, keeping the live model', responses: { 200: { description: 'Rolled back' }, 409: errorResponse('No rollout in progress') } },
+      },
+      '/v1/jobs/{id}/feedback': {
+        post: {
+          summary: 'Late labels for a succeeded job: its true boxes, scored against the answer (concept drift)',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'application/json': { schema: schema(FeedbackBody, 'input') } } },
+          responses: {
+            202: { description: 'Recorded: {id, tp, fp, fn, precision, recall, f1}' },
+            400: errorResponse('Bad body'),
+            404: errorResponse('Unknown job'),
+            409: errorResponse('The job has not succeeded, or feedback was already recorded'),
+          },
+        },
+      },
+      '/v1/monitoring/reference': {
+        post: {
+          summary: 'Freeze the profiles of jobs finished in [from, to) as the active reference',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, model: { type: 'string' } } } } },
+          },
+          responses: { 201: { description: '{id, count, created_at}' }, 400: errorResponse('Bad range'), 409: errorResponse('No jobs in the range') },
+        },
+      },
+      '/v1/monitoring/drift': {
+        get: {
+          summary: 'Drift of a window (default: the last hour) against the active reference, metric by metric',
+          parameters: ['from', 'to'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string', format: 'date-time' } })),
+          responses: { 200: { description: '{reference, window, status, dataset_drift, metrics: [{name, kind, test, score, p_value, threshold, status}]}' } },
+        },
+      },
+      '/v1/monitoring/alarms': {
+        get: { summary: 'Open drift alarms and the history of openings and clearings', responses: { 200: { description: '{open, history}' } } },
       },
       '/healthz': { get: { summary: 'Process is up', security: [], responses: { 200: { description: 'OK' } } } },
       '/readyz': { get: { summary: 'Redis and storage reachable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
