@@ -73,28 +73,26 @@ export async function ensureModel() {
 
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 
-/** Makes sure `redis-server` exists, installing Debian's package when we are root with apt-get. */
-export function ensureRedisServer() {
-  if (which('redis-server')) return;
+/** Installs a Debian package when `present()` is false: with apt-get as root, else stops with `hint`. */
+function ensureDebianPackage(present, pkg, hint) {
+  if (present()) return;
   if (process.getuid?.() === 0 && which('apt-get')) {
-    say('installing redis-server with apt-get');
+    say(`installing ${pkg} with apt-get`);
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'redis-server'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     return;
   }
-  fail('redis-server not found: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL');
+  fail(hint);
+}
+
+/** Makes sure `redis-server` exists (only needed when REDIS_URL is unset). */
+export function ensureRedisServer() {
+  ensureDebianPackage(() => Boolean(which('redis-server')), 'redis-server', 'redis-server not found: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL');
 }
 
 /** Debian's Chromium for the browser tests (never a downloaded browser build). */
 export function ensureChromium() {
-  if (existsSync('/usr/bin/chromium')) return;
-  if (process.getuid?.() === 0 && which('apt-get')) {
-    say('installing chromium with apt-get (browser tests)');
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    return;
-  }
-  fail('chromium not found at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)');
+  ensureDebianPackage(() => existsSync('/usr/bin/chromium'), 'chromium', 'chromium not found at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)');
 }
 
 export function freePort() {

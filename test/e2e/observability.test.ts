@@ -10,6 +10,7 @@ import { root } from '../../scripts/lib.mjs';
 import { datasetImage } from '../support/images.js';
 import { parsePrometheus, valueOf, type Sample } from '../support/prometheus-text.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
+import { until } from '../support/until.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -48,15 +49,6 @@ const attr = (s: OtlpSpan, key: string) => {
   return v ? Object.values(v)[0] : undefined;
 };
 
-async function until<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const KEY = 'observability-key-1';
 const AUTH = { authorization: `Bearer ${KEY}` };

@@ -1,16 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { boxIou, type Corners } from '@spotter/shared';
 import { getJson, loadDataset, postForm, startSpotter, type LabelledImage, type Spotter } from '../support/spotter.js';
 
-type Box = { x1: number; y1: number; x2: number; y2: number };
-const iou = (a: Box, b: Box) => {
-  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
-};
+type Box = Corners;
+const iou = boxIou;
 
 /** Labelled objects covering more than 5% of the image: the ones the model must find. */
 const largeObjects = (img: LabelledImage) =>

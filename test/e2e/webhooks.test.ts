@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '@spotter/shared';
 import { corruptPng, datasetImage } from '../support/images.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'whsec_test_0123456789abcdef';
 
@@ -32,15 +33,6 @@ function startReceiver(failures: number) {
   );
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('webhooks', () => {
   let spotter: Spotter;

@@ -1,3 +1,5 @@
+import { boxIou } from '@spotter/shared';
+
 /** A box in some pixel frame, with its class and score. */
 export interface Candidate {
   x1: number;
@@ -8,14 +10,7 @@ export interface Candidate {
   classId: number;
 }
 
-export function iou(a: Candidate, b: Candidate): number {
-  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
-  return union > 0 ? inter / union : 0;
-}
+export { boxIou as iou } from '@spotter/shared';
 
 /**
  * Class-wise greedy non-maximum suppression: a box is dropped when a higher-scoring box
@@ -28,7 +23,7 @@ export function nonMaxSuppression(candidates: Candidate[], iouThreshold: number,
   const kept: Candidate[] = [];
   for (const c of sorted) {
     const same = keptByClass.get(c.classId) ?? [];
-    if (same.some((k) => iou(k, c) > iouThreshold)) continue;
+    if (same.some((k) => boxIou(k, c) > iouThreshold)) continue;
     same.push(c);
     keptByClass.set(c.classId, same);
     kept.push(c);

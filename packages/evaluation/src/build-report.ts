@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { drawDetections, imageStats, type ImageStats } from '@spotter/imaging';
+import { decodeToFit, drawDetections } from '@spotter/imaging';
+import { pixelMetrics } from '@spotter/monitoring';
 import {
   evaluate,
   IOU_THRESHOLDS,
@@ -53,6 +54,8 @@ export interface ReportInput {
   tags?: Record<string, string[]> | undefined;
   /** Score at which error analysis counts a prediction (the serving default). */
   operatingScore?: number;
+  /** The model's input size: image metrics are measured on the same fitted pixels as in the workers. */
+  inputSize?: number;
 }
 
 /** Every number of an evaluation: COCO metrics, per class, slices, error analysis, worst images. */
@@ -78,9 +81,13 @@ export async function buildReport(input: ReportInput) {
     })
     .filter((c) => c.objects > 0);
 
-  // Slices: object size (COCO's area ranges), image brightness and sharpness, class rarity, user tags.
-  const stats = new Map<number, ImageStats>();
-  for (const img of dataset.images) stats.set(img.id, await imageStats(await readFile(img.file)));
+  // Slices: object size (COCO's area ranges), image brightness and sharpness as the monitoring
+  // measures them, class rarity, user tags.
+  const stats = new Map<number, ReturnType<typeof pixelMetrics>>();
+  for (const img of dataset.images) {
+    const fitted = await decodeToFit(await readFile(img.file), input.inputSize ?? 416, 4e8);
+    stats.set(img.id, pixelMetrics(fitted.pixels, fitted.fitWidth, fitted.fitHeight));
+  }
   const g = dataset.annotations;
   const all = imageIds;
   const slices: SliceResult[] = [

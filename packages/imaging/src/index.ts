@@ -2,4 +2,3 @@ export * from './sniff.js';
 export * from './probe.js';
 export * from './decode.js';
 export * from './draw.js';
-export * from './image-stats.js';

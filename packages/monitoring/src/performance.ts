@@ -1,4 +1,4 @@
-import type { Detection } from '@spotter/shared';
+import { boxIou as iou, type Detection } from '@spotter/shared';
 
 /** A labelled box sent back by a client (POST /v1/jobs/{id}/feedback). */
 export interface TruthBox {
@@ -6,14 +6,6 @@ export interface TruthBox {
   box: { x1: number; y1: number; x2: number; y2: number };
 }
 
-type Box = TruthBox['box'];
-const iou = (a: Box, b: Box) => {
-  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
-};
 
 /** Score bins for the mergeable AP50 estimate. */
 export const SCORE_BINS = 20;

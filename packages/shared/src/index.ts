@@ -11,3 +11,4 @@ export * from './storage/file-storage.js';
 export * from './storage/create-storage.js';
 export * from './model-registry.js';
 export * from './rollout.js';
+export * from './box-geometry.js';
