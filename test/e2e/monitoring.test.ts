@@ -85,7 +85,7 @@ describe('monitoring: input and output drift through the real API and workers', 
       // Seconds instead of minutes so that the test can cut windows and see alarms open.
       SPOTTER_MONITOR_BUCKET_S: '1',
       SPOTTER_MONITOR_EVAL_S: '1',
-      SPOTTER_MONITOR_WINDOW_S: '3',
+      SPOTTER_MONITOR_WINDOW_S: '5',
       SPOTTER_ALARM_CONSECUTIVE: '2',
       SPOTTER_ALARM_COOLDOWN_S: '0',
       SPOTTER_WEBHOOK_SECRET: SECRET,
@@ -145,19 +145,29 @@ describe('monitoring: input and output drift through the real API and workers', 
 
   it('opens alarms on its own: history, signed alert webhook, Prometheus gauges', async () => {
     const dark = await Promise.all(holdout.map((b) => sharp(b).linear(0.35, 0).jpeg({ quality: 90 }).toBuffer()));
+    // Watch the gauges while the dark traffic flows: they show the last evaluation's window.
+    let gauges = '';
+    let serving = true;
+    const watcher = (async () => {
+      while (serving && !/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} 2/.test(gauges)) {
+        gauges = await (await fetch(`${spotter.url}/metrics`)).text();
+        await sleep(200);
+      }
+    })();
     await serve([...dark, ...dark]);
+    serving = false;
+    await watcher;
+    expect(gauges).toMatch(/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} 2/);
+    expect(gauges).toMatch(/spotter_drift_score\{[^}]*metric="brightness"[^}]*\} [0-9.]+/);
     const alarms = (await getJson(`${spotter.url}/v1/monitoring/alarms`)).body;
     expect(alarms.open.map((a: { metric: string }) => a.metric)).toContain('brightness');
     const opened = alarms.history.find((h: { metric: string; action: string }) => h.metric === 'brightness' && h.action === 'opened');
     expect(opened).toMatchObject({ kind: 'input', status: 'alarm', model: 'yolox_nano' });
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (!alerts.some((a) => a.body.includes('"metric":"brightness"')) && Date.now() < deadline) await sleep(100);
     const alert = alerts.find((a) => a.body.includes('"metric":"brightness"'))!;
     expect(JSON.parse(alert.body)).toMatchObject({ event: 'monitoring.alarm_opened', alarm: { metric: 'brightness' } });
     expect(verifyWebhook(SECRET, alert.signature, alert.body)).toBe(true);
-    const metrics = await (await fetch(`${spotter.url}/metrics`)).text();
-    expect(metrics).toMatch(/spotter_drift_score\{[^}]*metric="brightness"[^}]*\} [0-9.]+/);
-    expect(metrics).toMatch(/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} (1|2)/);
   });
 
   it('builds a reference from a folder of images with the CLI (npm run spotter -- monitor reference)', async () => {
