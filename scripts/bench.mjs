@@ -1,9 +1,10 @@
 // `npm run bench`: set up like `npm start`, then run the benchmark package.
 import { spawnSync } from 'node:child_process';
-import { ensureDependencies, ensureModel, ensureRedisServer, root } from './lib.mjs';
+import { ensureBaselineDeps, ensureDependencies, ensureModel, ensureRedisServer, root } from './lib.mjs';
 
 ensureDependencies();
 await ensureModel();
 ensureRedisServer();
+ensureBaselineDeps();
 const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/src/main.ts', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -6,11 +6,11 @@ interface JobJson {
   timings_ms: Record<string, number> | null;
 }
 
-async function predict(url: string, image: Buffer, headers: Record<string, string>) {
+async function predict(url: string, image: Buffer, headers: Record<string, string>, route: string) {
   const form = new FormData();
   form.append('image', new Blob([image]), 'bench.jpg');
   const t0 = performance.now();
-  const res = await fetch(`${url}/v1/predict`, { method: 'POST', body: form, headers });
+  const res = await fetch(`${url}${route}`, { method: 'POST', body: form, headers });
   const body = (await res.json()) as JobJson;
   return { ms: performance.now() - t0, ok: res.status === 200 && body.status === 'succeeded', status: res.status, body };
 }
@@ -41,7 +41,7 @@ function collect() {
 }
 
 /** `concurrency` clients, each sending the next request when the previous one answers. */
-export async function closedLoop(url: string, images: readonly Buffer[], concurrency: number, seconds: number, headers: Record<string, string> = {}) {
+export async function closedLoop(url: string, images: readonly Buffer[], concurrency: number, seconds: number, route = '/v1/predict', headers: Record<string, string> = {}) {
   const c = collect();
   let i = 0;
   const warmUntil = performance.now() + 1000;
@@ -49,7 +49,7 @@ export async function closedLoop(url: string, images: readonly Buffer[], concurr
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
-        const r = await predict(url, images[i++ % images.length]!, headers);
+        const r = await predict(url, images[i++ % images.length]!, headers, route);
         if (performance.now() > warmUntil) c.add(r);
       }
     }),
@@ -58,7 +58,7 @@ export async function closedLoop(url: string, images: readonly Buffer[], concurr
 }
 
 /** Requests at a fixed arrival rate, whether or not earlier ones have answered. */
-export async function openLoop(url: string, images: readonly Buffer[], ratePerS: number, seconds: number, headers: Record<string, string> = {}) {
+export async function openLoop(url: string, images: readonly Buffer[], ratePerS: number, seconds: number, route = '/v1/predict', headers: Record<string, string> = {}) {
   const c = collect();
   const pending: Promise<void>[] = [];
   const start = performance.now();
@@ -67,7 +67,7 @@ export async function openLoop(url: string, images: readonly Buffer[], ratePerS:
     const due = start + (n * 1000) / ratePerS;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    pending.push(predict(url, images[n % images.length]!, headers).then((r) => c.add(r)));
+    pending.push(predict(url, images[n % images.length]!, headers, route).then((r) => c.add(r)));
   }
   await Promise.all(pending);
   return { rate_per_s: ratePerS, ...c.result((performance.now() - start) / 1000) };

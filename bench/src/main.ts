@@ -100,7 +100,16 @@ const untraced = await closedLoop(stack.url, images, 16, seconds);
 await stack.stop();
 sink.close();
 
-// 6. Optional soak: memory across many jobs.
+// 6. The synchronous FastAPI + OpenCV DNN endpoint people start from, same model, same cores.
+say('baseline: FastAPI + OpenCV DNN (synchronous), closed loop c=16 and the same open-loop rate');
+const { startBaseline } = await import('./baseline.js');
+const baseline = await startBaseline(path.join(root, 'models', 'yolox_nano.onnx'));
+const baselinePids = { fastapi: baseline.pid };
+const baselineClosed = await underLoad(baselinePids, () => closedLoop(baseline.url, images, 16, seconds, '/predict'));
+const baselineOpen = await underLoad(baselinePids, () => openLoop(baseline.url, images, rate, seconds, '/predict'));
+await baseline.stop();
+
+// 7. Optional soak: memory across many jobs.
 let soak;
 if (args.soak) {
   const total = Number(args.soak);
@@ -142,10 +151,13 @@ const result = {
     ratio_to_limit: Math.round((saturated / limit.concurrent.images_per_s) * 1000) / 1000,
     added_latency_p50_ms_at_c1: c1 ? Math.round((c1.latency_ms.p50 - limit.single.ms.total!.p50) * 100) / 100 : null,
     tracing_throughput_change: Math.round(((traced.throughput_per_s - untraced.throughput_per_s) / untraced.throughput_per_s) * 1000) / 1000,
+    throughput_vs_fastapi_opencv: Math.round((saturated / Math.max(0.1, baselineClosed.throughput_per_s)) * 100) / 100,
+    p99_ms_at_same_open_load: { spotter: open.latency_ms.p99, fastapi_opencv: baselineOpen.latency_ms.p99 },
   },
   scaling,
   ingest: ingestResult,
   tracing: { on_per_s: traced.throughput_per_s, off_per_s: untraced.throughput_per_s },
+  fastapi_opencv: { closed_c16: baselineClosed, open_loop: baselineOpen },
   soak,
 };
 
@@ -177,7 +189,7 @@ const lines = [
     ]),
   ),
   '',
-  table(['summary', 'value'], Object.entries(result.summary).map(([k, v]) => [k, String(v)])),
+  table(['summary', 'value'], Object.entries(result.summary).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])),
   '',
   '### Scaling (closed loop c=16)',
   table(['worker processes', 'jobs/s'], scaling.map((s) => [s.workers, s.throughput_per_s])),
@@ -189,6 +201,15 @@ const lines = [
   ),
   '',
   `Tracing: ${traced.throughput_per_s} jobs/s on vs ${untraced.throughput_per_s} off (${(result.summary.tracing_throughput_change * 100).toFixed(1)}%).`,
+  '',
+  '### Synchronous FastAPI + OpenCV DNN (same model, same machine)',
+  table(
+    ['load', 'requests/s', 'latency ms p50/p95/p99', 'errors', 'CPU cores', 'RSS MB'],
+    [
+      ['closed c=16', baselineClosed.throughput_per_s, ms(baselineClosed.latency_ms), JSON.stringify(baselineClosed.errors), baselineClosed.processes.fastapi!.cpu_cores, baselineClosed.processes.fastapi!.peak_rss_mb],
+      [`open ${rate}/s`, baselineOpen.throughput_per_s, ms(baselineOpen.latency_ms), JSON.stringify(baselineOpen.errors), baselineOpen.processes.fastapi!.cpu_cores, baselineOpen.processes.fastapi!.peak_rss_mb],
+    ],
+  ),
   ...(soak ? ['', '### Soak', table(['jobs', 'worker RSS MB', 'API RSS MB'], soak.rss.map((r) => [r.jobs, r.worker_rss_mb, r.api_rss_mb]))] : []),
   '',
   `JSON: ${path.relative(root, args.out)}`,
