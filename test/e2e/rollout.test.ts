@@ -6,6 +6,7 @@ import { loadConfig } from '@spotter/shared';
 import { evalCommand } from '../../apps/cli/src/eval-command.js';
 import { datasetImage } from '../support/images.js';
 import { DATASET, getJson, MODEL_DIR, postForm, startSpotter, type Spotter } from '../support/spotter.js';
+import { until } from '../support/until.js';
 
 const KEY = 'rollout-key-0001';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -85,9 +86,13 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     expect(started.status).toBe(201);
     const jobs = await runJobs(spotter, 4);
     for (const job of jobs) expect(job.result.model.name).toBe('yolox_nano');
-    const { body } = await getJson(`${spotter.url}/v1/rollout`, AUTH);
+    // Shadows run after each job has answered: wait for the last one.
+    const body = await until(async () => {
+      const r = (await getJson(`${spotter.url}/v1/rollout`, AUTH)).body;
+      return r.shadow.jobs + r.shadow.skipped === 4 ? r : undefined;
+    });
     expect(body).toMatchObject({ mode: 'shadow', live: 'yolox_nano', candidate: 'yolox_nano_strict' });
-    expect(body.shadow.jobs).toBe(4);
+    expect(body.shadow).toMatchObject({ jobs: 4, skipped: 0 });
     // The strict model keeps a subset of the live boxes: everything it finds, the live model found.
     expect(body.shadow.candidate_boxes).toBeLessThan(body.shadow.live_boxes);
     expect(body.shadow.matched).toBe(body.shadow.candidate_boxes);

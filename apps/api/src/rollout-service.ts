@@ -100,6 +100,8 @@ export class RolloutService {
         candidate_boxes: shadow.candidate_boxes ?? 0,
         matched: shadow.matched ?? 0,
         class_flips: shadow.class_flips ?? 0,
+        // Shadow runs dropped because a worker already had 64 waiting.
+        skipped: shadow.skipped ?? 0,
         // Share of live boxes the candidate also finds (IoU >= 0.5, any class).
         agreement: shadow.live_boxes ? (shadow.matched ?? 0) / shadow.live_boxes : null,
         mean_score_delta: shadow.matched && shadow.matched > (shadow.class_flips ?? 0) ? (shadow.score_delta_sum ?? 0) / (shadow.matched - (shadow.class_flips ?? 0)) : null,

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DetectJobData, QueueNames, type Logger } from '@spotter/shared';
 import { extractTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
-import { failedRecord, finishJob, isRetryable, runDetection, type DetectionDeps } from './run-detection.js';
+import { failedRecord, finishJob, isRetryable, runDetection, runShadow, type DetectionDeps } from './run-detection.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** BullMQ processor for detect jobs: parse, run, record; every job ends in a final record. */
@@ -32,6 +32,8 @@ export function detectProcessor(deps: DetectionDeps, log: Logger, metrics: Worke
         try {
           const { record, observation } = await runDetection(deps, data, startedAt);
           await finishJob(deps, record, data, observation);
+          // The client's answer does not wait for the candidate.
+          void runShadow(deps, data, record);
           metrics.observeJob(record);
           const { timings_ms, result } = record.job;
           span.setAttribute('spotter.detections.count', result?.detections.length ?? 0);

@@ -1,20 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import {
   ImageDecodeError,
-  QueueNames,
-  saveJobRecord,
   modelStatsKey,
+  QueueNames,
   readHash,
   readRollout,
+  saveJobRecord,
   shadowStatsKey,
+  SpotterError,
   storageKeys,
   writeRollout,
-  SpotterError,
   type Config,
-  type Detection,
   type DetectJobData,
-  type Logger,
   type JobRecord,
+  type Logger,
   type ObjectStorage,
   type Queues,
 } from '@spotter/shared';
@@ -47,14 +46,7 @@ export async function runDetection(deps: DetectionDeps, data: DetectJobData, sta
   const t0 = performance.now();
   const bytes = await deps.storage.get(data.image.key);
   if (!bytes) throw new ImageMissingError(`the uploaded image ${data.image.key} is no longer in storage`);
-  const { record, observation } = await deps.models.use(data.model, (detector) => detectWith(deps, detector, data, bytes, startedAt, t0));
-  if (data.shadow && record.job.result) {
-    // The shadow never changes or delays the live answer's correctness: its failures are only logged.
-    await runShadow(deps, data.shadow, data.id, bytes, record.job.result.detections, data.min_score).catch((err: unknown) =>
-      deps.log.warn({ job_id: data.id, candidate: data.shadow, err }, 'shadow run failed'),
-    );
-  }
-  return { record, observation };
+  return deps.models.use(data.model, (detector) => detectWith(deps, detector, data, bytes, startedAt, t0));
 }
 
 async function detectWith(deps: DetectionDeps, detector: OnnxDetector, data: DetectJobData, bytes: Buffer, startedAt: Date, t0: number) {
@@ -162,15 +154,40 @@ export async function finishJob(deps: DetectionDeps, record: JobRecord, data: De
   }
 }
 
-/** Runs the candidate on the same image, stores its answer apart and adds up agreement. */
-async function runShadow(deps: DetectionDeps, candidate: string, id: string, bytes: Buffer, live: Detection[], minScore: number) {
+/** Shadow runs of this worker, one after another, so they take at most one extra inference slot. */
+let shadowTail: Promise<unknown> = Promise.resolve();
+let shadowsPending = 0;
+const MAX_PENDING_SHADOWS = 64;
+
+/**
+ * Queues the shadow candidate's run on the job's image, after the job has answered (the
+ * caller does not wait). Beyond 64 pending runs they are skipped and counted.
+ */
+export async function runShadow(deps: DetectionDeps, data: DetectJobData, live: JobRecord): Promise<void> {
+  const candidate = data.shadow;
+  if (!candidate || !live.job.result) return;
+  if (shadowsPending >= MAX_PENDING_SHADOWS) {
+    await deps.redis.hincrby(shadowStatsKey(deps.config.redis.prefix, candidate), 'skipped', 1).catch(() => undefined);
+    return;
+  }
+  shadowsPending++;
+  const run = shadowTail.then(() => shadowOnce(deps, data, candidate, live)).finally(() => shadowsPending--);
+  shadowTail = run;
+  await run;
+}
+
+/** Runs the candidate, stores its answer apart and adds up agreement. Failures are only logged. */
+async function shadowOnce(deps: DetectionDeps, data: DetectJobData, candidate: string, live: JobRecord): Promise<void> {
+  const id = data.id;
   await inSpan('shadow', { attributes: { 'spotter.job.id': id, 'spotter.model.name': candidate } }, async () => {
+    const bytes = await deps.storage.get(data.image.key);
+    if (!bytes) return;
     const detections = await deps.models.use(candidate, async (detector) => {
       const img = await decodeToFit(bytes, detector.inputSize, deps.config.images.maxPixels);
-      return (await detector.detect(img, minScore)).detections;
+      return (await detector.detect(img, data.min_score)).detections;
     });
     await deps.storage.put(storageKeys.shadow(id), Buffer.from(JSON.stringify({ id, model: candidate, detections })), 'application/json');
-    const a = compareDetections(live, detections);
+    const a = compareDetections(live.job.result!.detections, detections);
     const key = shadowStatsKey(deps.config.redis.prefix, candidate);
     await deps.redis
       .multi()
@@ -181,7 +198,8 @@ async function runShadow(deps: DetectionDeps, candidate: string, id: string, byt
       .hincrby(key, 'class_flips', a.class_flips)
       .hincrbyfloat(key, 'score_delta_sum', a.score_delta_sum)
       .exec();
-  });
+  })
+    .catch((err: unknown) => deps.log.warn({ job_id: id, candidate, err }, 'shadow run failed'));
 }
 
 /**
