@@ -84,7 +84,9 @@ export class JobService {
     const { config, storage, queues, redis } = this.deps;
     const probe = await probeImage(image, config.images.maxPixels);
     // A job that names its model gets it; otherwise the rollout decides (live, canary, shadow).
-    const route = fields.model ? { model: fields.model, shadow: null } : await dependency('Redis', () => this.deps.rollout.route());
+    const route: Awaited<ReturnType<RolloutService['route']>> = fields.model
+      ? { model: fields.model, shadow: null }
+      : await dependency('Redis', () => this.deps.rollout.route());
     const { model } = route;
     if (!this.deps.rollout.registry.has(model)) {
       throw new InvalidRequestError(`unknown model ${JSON.stringify(model)}; available: ${[...this.deps.rollout.registry.keys()].join(', ')}`, 'UNKNOWN_MODEL');
@@ -120,7 +122,7 @@ export class JobService {
       webhook_url: fields.webhook_url ?? null,
       created_at: new Date().toISOString(),
       shadow: route.shadow,
-      ...('rollout' in route && route.rollout ? { rollout: route.rollout } : {}),
+      ...(route.rollout ? { rollout: route.rollout } : {}),
       image: { key, bytes: image.length, format: probe.format, width: probe.width, height: probe.height },
     };
     try {
