@@ -3,11 +3,17 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# Every workspace package's manifest, so the frozen lockfile matches the workspace.
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
+COPY apps/cli/package.json apps/cli/
+COPY bench/package.json bench/
 COPY packages/shared/package.json packages/shared/
 COPY packages/imaging/package.json packages/imaging/
 COPY packages/detector/package.json packages/detector/
+COPY packages/telemetry/package.json packages/telemetry/
+COPY packages/evaluation/package.json packages/evaluation/
+COPY packages/monitoring/package.json packages/monitoring/
 RUN npx --yes pnpm@12.4.2 install --frozen-lockfile --prod
 COPY . .
 # The default model, downloaded and checked at build time (or mount ./models over /app/models).

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -46,5 +46,14 @@ describe('docker-compose.yml', async () => {
     const byJob = Object.fromEntries(prom.scrape_configs.map((c) => [c.job_name, c]));
     expect(byJob['spotter-api']!.static_configs![0]!.targets).toEqual([`api:${services.api!.environment!.PORT}`]);
     expect(byJob['spotter-worker']!.dns_sd_configs![0]).toMatchObject({ names: ['worker'], port: Number(services.worker!.environment!.SPOTTER_METRICS_PORT) });
+  });
+});
+
+describe('Dockerfile', () => {
+  it('copies every workspace package manifest before the frozen install', async () => {
+    const dockerfile = await readFile(path.join(root, 'Dockerfile'), 'utf8');
+    const manifests = ['bench'];
+    for (const dir of ['apps', 'packages']) for (const name of await readdir(path.join(root, dir))) manifests.push(`${dir}/${name}`);
+    for (const m of manifests) expect(dockerfile, m).toContain(`COPY ${m}/package.json ${m}/`);
   });
 });
