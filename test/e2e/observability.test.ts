@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { root } from '../../scripts/lib.mjs';
 import { datasetImage } from '../support/images.js';
-import { parsePrometheus, valueOf, type Sample } from '../support/prometheus-text.js';
+import { declaredMetrics, parsePrometheus, valueOf, type Sample } from '../support/prometheus-text.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 import { until } from '../support/until.js';
 
@@ -179,7 +179,8 @@ describe('observability', () => {
     });
 
     it('has a dashboard and alert rules that query only exported metrics', async () => {
-      const exported = new Set([...api, ...worker].map((s) => s.name));
+      const pages = await Promise.all([`${spotter.url}/metrics`, workerMetricsUrl].map(async (u) => (await fetch(u)).text()));
+      const exported = new Set([...api, ...worker].map((s) => s.name).concat(pages.flatMap(declaredMetrics)));
       const dashboard = JSON.parse(await readFile(path.join(root, 'deploy/grafana/dashboards/spotter.json'), 'utf8'));
       const rules = parse(await readFile(path.join(root, 'deploy/prometheus/alerts.yml'), 'utf8'));
       const exprs: string[] = [
@@ -189,7 +190,7 @@ describe('observability', () => {
       expect(exprs.length).toBeGreaterThan(10);
       const used = new Set(exprs.flatMap((e) => e.match(/\b(spotter_|http_server_|process_|nodejs_)[a-z0-9_]+/g) ?? []));
       expect([...used].filter((m) => !exported.has(m))).toEqual([]);
-      for (const needed of ['spotter_queue_jobs', 'spotter_queue_oldest_waiting_age_seconds', 'spotter_jobs_total', 'spotter_worker_busy_slots']) {
+      for (const needed of ['spotter_queue_jobs', 'spotter_queue_oldest_waiting_age_seconds', 'spotter_jobs_total', 'spotter_worker_busy_slots', 'spotter_drift_status']) {
         expect(used.has(needed), needed).toBe(true);
       }
     });

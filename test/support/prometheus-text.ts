@@ -24,3 +24,10 @@ export function valueOf(samples: Sample[], name: string, labels: Record<string, 
   if (hits.length > 1) throw new Error(`${hits.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return hits[0]?.value ?? 0;
 }
+
+/** Names of the metrics a /metrics page declares (its # TYPE lines), whether or not they have samples yet. */
+export function declaredMetrics(text: string): string[] {
+  return [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) =>
+    type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!],
+  );
+}
