@@ -21,7 +21,7 @@ import { decodeToFit } from '@spotter/imaging';
 import type { Redis } from 'ioredis';
 import type { OnnxDetector } from '@spotter/detector';
 import { compareDetections } from '@spotter/evaluation';
-import { imageObservation, recordObservation, type Observation } from '@spotter/monitoring';
+import { imageObservation, queueObservation, type Observation } from '@spotter/monitoring';
 import { injectTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
 import type { ModelPool } from './model-pool.js';
 
@@ -138,12 +138,14 @@ export async function finishJob(deps: DetectionDeps, record: JobRecord, data: De
     failed: String(job.status === 'failed'),
     ...(job.timings_ms ? { latency_seconds: job.timings_ms.total / 1000, queue_seconds: job.timings_ms.queue / 1000 } : {}),
   };
-  await recordObservation(deps.redis, { prefix: deps.config.redis.prefix, ...deps.config.monitoring }, job.model, observation).catch((err: unknown) =>
-    deps.log.warn({ job_id: id, err }, 'monitoring profile not recorded'),
-  );
-  const stats = modelStatsKey(deps.config.redis.prefix, record.job.model);
-  await deps.redis.multi().hincrby(stats, 'jobs', 1).hincrby(stats, 'failed', record.job.status === 'failed' ? 1 : 0).exec();
-  if (data.rollout === 'canary') await guardCanary(deps, record.job.model);
+  // Model counters (canary guard) and the monitoring profile in one round trip; losing them
+  // must not fail a job whose answer is already computed.
+  const stats = modelStatsKey(deps.config.redis.prefix, job.model);
+  const multi = deps.redis.multi().hincrby(stats, 'jobs', 1).hincrby(stats, 'failed', job.status === 'failed' ? 1 : 0);
+  await queueObservation(multi, { prefix: deps.config.redis.prefix, ...deps.config.monitoring }, job.model, observation)
+    .exec()
+    .catch((err: unknown) => deps.log.warn({ job_id: id, err }, 'model counters and monitoring profile not recorded'));
+  if (data.rollout === 'canary') await guardCanary(deps, job.model);
   await inSpan('result write', { attributes: { 'spotter.job.id': id } }, () => saveJobRecord(deps.storage, record));
   if (record.webhook_url) {
     const event = record.job.status === 'succeeded' ? 'job.succeeded' : 'job.failed';

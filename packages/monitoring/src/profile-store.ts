@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { binCount, METRICS } from './metric-catalog.js';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Observation } from './image-metrics.js';
 import type { ImagePerformance } from './performance.js';
 import { emptyProfile, increments, mergeProfiles, type Profile } from './profile.js';
@@ -15,16 +14,17 @@ export interface ProfileStoreOptions {
 }
 
 /**
- * Adds one image's observation to the current bucket's profile in Redis (one round trip).
- * Workers all add to the same keys, so N workers sum to what one process would count.
+ * Appends to `multi` the commands that add one image's observation to the current bucket's
+ * profile, so that the caller sends them with its own in one round trip. Workers all add to
+ * the same keys, so N workers sum to what one process would count.
  */
-export async function recordObservation(redis: Redis, opts: ProfileStoreOptions, model: string, obs: Observation, now = Date.now()) {
+export function queueObservation(multi: ChainableCommander, opts: ProfileStoreOptions, model: string, obs: Observation, now = Date.now()): ChainableCommander {
   const key = bucketKey(opts.prefix, model, Math.floor(now / opts.bucketMs));
   const counts = new Map<string, number>();
   for (const [name, bin] of increments(obs)) counts.set(`${name}:${bin}`, (counts.get(`${name}:${bin}`) ?? 0) + 1);
-  const m = redis.multi().hincrby(key, 'images', 1);
-  for (const [field, n] of counts) m.hincrby(key, field, n);
-  await m.expire(key, opts.retentionS).exec();
+  multi.hincrby(key, 'images', 1);
+  for (const [field, n] of counts) multi.hincrby(key, field, n);
+  return multi.expire(key, opts.retentionS);
 }
 
 /** Adds one job's feedback (its matches against the true boxes) to the current bucket. */
@@ -134,5 +134,3 @@ export async function activeReference(redis: Redis, prefix: string, model: strin
   const raw = id ? await redis.get(refKey(prefix, id)) : null;
   return raw ? (JSON.parse(raw) as Reference) : null;
 }
-
-export const profileShape = () => Object.fromEntries(METRICS.map((m) => [m.name, binCount(m)]));
