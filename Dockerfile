@@ -14,6 +14,13 @@ COPY packages/detector/package.json packages/detector/
 COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/evaluation/package.json packages/evaluation/
 COPY packages/monitoring/package.json packages/monitoring/
+COPY packages/config/package.json packages/config/
+COPY packages/storage/package.json packages/storage/
+COPY packages/stores/package.json packages/stores/
+COPY packages/vision/package.json packages/vision/
+COPY packages/webhooks/package.json packages/webhooks/
+COPY packages/jobs/package.json packages/jobs/
+COPY packages/models/package.json packages/models/
 RUN npx --yes pnpm@12.4.2 install --frozen-lockfile --prod
 COPY . .
 # The default model, downloaded and checked at build time (or mount ./models over /app/models).

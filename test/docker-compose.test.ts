@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { EnvSchema, loadConfig } from '@spotter/shared';
+import { EnvSchema, loadConfig } from '@spotter/config';
 import { root } from '../scripts/lib.mjs';
 
 type Service = { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; ports?: string[]; container_name?: string };

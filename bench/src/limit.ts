@@ -1,16 +1,23 @@
 import { performance } from 'node:perf_hooks';
-import { OnnxDetector, specFromManifest } from '@spotter/detector';
+import type { Config } from '@spotter/config';
+import { OnnxDetector } from '@spotter/detector';
 import { decodeToFit } from '@spotter/imaging';
-import { loadModelRegistry, type Config } from '@spotter/shared';
+import { ModelRegistry } from '@spotter/models';
+import { specFromManifest } from '@spotter/vision';
 import { summarize } from './stats.js';
+
+/** The configured default model, loaded as a worker loads it. */
+export async function loadDefaultDetector(config: Config) {
+  const model = (await ModelRegistry.load(config.model.dir, config.model.name)).get(config.model.name);
+  return OnnxDetector.load(specFromManifest(model, model.version), model.path, config.model);
+}
 
 /**
  * The model's own limit: exactly the worker's decode + pre-process + inference +
  * post-process, in-process, with no queue, storage or HTTP.
  */
 export async function measureLimit(config: Config, images: readonly Buffer[], concurrency: number, count: number) {
-  const registry = await loadModelRegistry(config.model.dir, config.model.name);
-  const detector = await OnnxDetector.load(specFromManifest(registry.get(config.model.name)!), config.model);
+  const detector = await loadDefaultDetector(config);
   const stages = { decode: [] as number[], inference: [] as number[], postprocess: [] as number[], total: [] as number[] };
   let next = 0;
   const one = async (i: number) => {

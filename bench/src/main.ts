@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@spotter/shared';
+import { loadConfig } from '@spotter/config';
 import { root, startRedis } from '../../scripts/lib.mjs';
 import { measureLimit } from './limit.js';
 import { closedLoop, ingest, openLoop } from './load.js';

@@ -1,15 +1,14 @@
 // One-off: what monitoring adds to a worker's per-image time (metrics on the decoded pixels).
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OnnxDetector, specFromManifest } from '@spotter/detector';
+import { loadConfig } from '@spotter/config';
 import { decodeToFit } from '@spotter/imaging';
 import { imageObservation } from '@spotter/monitoring';
-import { loadConfig, loadModelRegistry } from '@spotter/shared';
 import { root } from '../../scripts/lib.mjs';
+import { loadDefaultDetector } from './limit.js';
 
 const config = loadConfig({ SPOTTER_MODEL_DIR: path.join(root, 'models') });
-const registry = await loadModelRegistry(config.model.dir, config.model.name);
-const detector = await OnnxDetector.load(specFromManifest(registry.get(config.model.name)!), config.model);
+const detector = await loadDefaultDetector(config);
 const dir = path.resolve(root, '..', 'shared', 'datasets', 'coco-val128', 'images');
 const files = (await readdir(dir)).sort();
 let work = 0;

@@ -1,7 +1,7 @@
 // One-off: the in-process limit for worker concurrency x ONNX Runtime intra-op threads.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '@spotter/shared';
+import { loadConfig } from '@spotter/config';
 import { root } from '../../scripts/lib.mjs';
 import { measureLimit } from './limit.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@spotter/shared';
+import { loadConfig } from '@spotter/config';
 import { evalCommand } from '../../apps/cli/src/eval-command.js';
 import { DATASET, MODEL_DIR } from '../support/spotter.js';
 

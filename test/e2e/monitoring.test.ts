@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, verifyWebhook } from '@spotter/shared';
+import { loadConfig } from '@spotter/config';
+import { verifyWebhook } from '@spotter/webhooks';
 import { monitorReferenceCommand } from '../../apps/cli/src/monitor-command.js';
 import { DATASET, getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 

@@ -51,6 +51,7 @@ const attr = (s: OtlpSpan, key: string) => {
 
 
 const KEY = 'observability-key-1';
+const ADMIN = 'observability-admin-1';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const N = 5;
 
@@ -71,6 +72,7 @@ describe('observability', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_BSP_SCHEDULE_DELAY: '100',
       SPOTTER_API_KEYS: KEY,
+      SPOTTER_ADMIN_KEYS: ADMIN,
       SPOTTER_WEBHOOK_SECRET: 'observability-secret-123',
       SPOTTER_WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${hookPort}`,
     });
@@ -167,7 +169,7 @@ describe('observability', () => {
     });
 
     it('exports queue gauges that match Redis', async () => {
-      const queue = new Queue('detect', { connection: new Redis(inject('redisUrl')), prefix: spotter.env.SPOTTER_QUEUE_PREFIX });
+      const queue = new Queue('detect', { connection: new Redis(inject('redisUrl')), prefix: `{${spotter.env.SPOTTER_QUEUE_PREFIX}}` });
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       const fresh = await scrape(`${spotter.url}/metrics`);
       for (const [state, n] of Object.entries(counts)) {
@@ -196,12 +198,14 @@ describe('observability', () => {
     });
   });
 
-  it('serves the queue dashboard behind the API key, with a browser login', async () => {
+  it('serves the queue dashboard to admin keys only, with a browser login', async () => {
     const anon = await fetch(`${spotter.url}/admin/queues`);
     expect(anon.status).toBe(401);
     expect(anon.headers.get('www-authenticate')).toMatch(/^Basic/);
-    const basic = `Basic ${Buffer.from(`admin:${KEY}`).toString('base64')}`;
-    const page = await fetch(`${spotter.url}/admin/queues`, { headers: { authorization: basic } });
+    const basic = (key: string) => `Basic ${Buffer.from(`admin:${key}`).toString('base64')}`;
+    // A tenant key is no queue administrator: every tenant's jobs are on that page.
+    expect((await fetch(`${spotter.url}/admin/queues`, { headers: { authorization: basic(KEY) } })).status).toBe(403);
+    const page = await fetch(`${spotter.url}/admin/queues`, { headers: { authorization: basic(ADMIN) } });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/bull/i);
     const wrong = await fetch(`${spotter.url}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });

@@ -2,14 +2,16 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@spotter/shared';
+import { loadConfig } from '@spotter/config';
 import { evalCommand } from '../../apps/cli/src/eval-command.js';
 import { datasetImage } from '../support/images.js';
 import { DATASET, getJson, MODEL_DIR, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 import { until } from '../support/until.js';
 
 const KEY = 'rollout-key-0001';
+const ADMIN_KEY = 'rollout-admin-0001';
 const AUTH = { authorization: `Bearer ${KEY}` };
+const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
 
 /** A model directory with the default model and two more manifests: a stricter one and a broken one. */
 async function modelDir() {
@@ -21,8 +23,8 @@ async function modelDir() {
   return dir;
 }
 
-async function post(spotter: Spotter, route: string, body?: unknown) {
-  const res = await fetch(`${spotter.url}${route}`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+async function post(spotter: Spotter, route: string, body?: unknown, auth = ADMIN) {
+  const res = await fetch(`${spotter.url}${route}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -41,7 +43,7 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
   let spotter: Spotter;
   beforeAll(async () => {
     dir = await modelDir();
-    spotter = await startSpotter({ SPOTTER_MODEL_DIR: dir, SPOTTER_API_KEYS: KEY, SPOTTER_CANARY_MIN_JOBS: '3' });
+    spotter = await startSpotter({ SPOTTER_MODEL_DIR: dir, SPOTTER_API_KEYS: KEY, SPOTTER_ADMIN_KEYS: ADMIN_KEY, SPOTTER_CANARY_MIN_JOBS: '3' });
   });
   afterAll(() => spotter?.stop());
 
@@ -79,6 +81,16 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     expect((await postForm(`${spotter.url}/v1/jobs`, await datasetImage(), { model: 'nope' }, AUTH)).body.error.code).toBe('UNKNOWN_MODEL');
   });
 
+  it('lets only admin keys steer the rollout', async () => {
+    for (const route of ['/v1/rollout', '/v1/rollout/promote', '/v1/rollout/rollback']) {
+      const res = await post(spotter, route, { mode: 'shadow', candidate: 'yolox_nano_strict' }, AUTH);
+      expect(res.status, route).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+    }
+    expect((await getJson(`${spotter.url}/v1/rollout`, AUTH)).status).toBe(403);
+    expect((await getJson(`${spotter.url}/v1/rollout`, ADMIN)).body).toMatchObject({ mode: 'none', live: 'yolox_nano' });
+  });
+
   it('runs a shadow: answers come from the live model, the candidate is compared', async () => {
     expect((await post(spotter, '/v1/rollout/promote')).status).toBe(409);
     expect((await post(spotter, '/v1/rollout', { mode: 'shadow', candidate: 'unknown' })).status).toBe(400);
@@ -88,7 +100,7 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     for (const job of jobs) expect(job.result.model.name).toBe('yolox_nano');
     // Shadows run after each job has answered: wait for the last one.
     const body = await until(async () => {
-      const r = (await getJson(`${spotter.url}/v1/rollout`, AUTH)).body;
+      const r = (await getJson(`${spotter.url}/v1/rollout`, ADMIN)).body;
       return r.shadow.jobs + r.shadow.skipped === 4 ? r : undefined;
     });
     expect(body).toMatchObject({ mode: 'shadow', live: 'yolox_nano', candidate: 'yolox_nano_strict' });
@@ -107,7 +119,7 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     await post(spotter, '/v1/rollout', { mode: 'canary', candidate: 'yolox_nano_strict', share: 1 });
     const jobs = await runJobs(spotter, 3);
     for (const job of jobs) expect(job.result.model.name).toBe('yolox_nano_strict');
-    const { body } = await getJson(`${spotter.url}/v1/rollout`, AUTH);
+    const { body } = await getJson(`${spotter.url}/v1/rollout`, ADMIN);
     expect(body.canary.candidate).toMatchObject({ jobs: 3, failed: 0 });
     expect((await post(spotter, '/v1/rollout/promote')).body).toMatchObject({ live: 'yolox_nano_strict', mode: 'none', last_event: { action: 'promoted' } });
     const [after] = await runJobs(spotter, 1);
@@ -120,9 +132,10 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     await post(spotter, '/v1/rollout', { mode: 'canary', candidate: 'broken', share: 1 });
     const jobs = await runJobs(spotter, 3);
     for (const job of jobs) expect(job.error.code).toBe('MODEL_ERROR');
-    const { body } = await getJson(`${spotter.url}/v1/rollout`, AUTH);
-    expect(body).toMatchObject({ mode: 'none', live: 'yolox_nano_strict', last_event: { action: 'rolled_back_automatically', candidate: 'broken' } });
-    await new Promise((r) => setTimeout(r, 1100)); // the API's cached state expires
+    const { body } = await getJson(`${spotter.url}/v1/rollout`, ADMIN);
+    expect(body).toMatchObject({ mode: 'none', live: 'yolox_nano_strict', last_event: { action: 'rolled_back_automatically', candidate: 'broken', by: 'guard' } });
+    expect(body.history.map((e: { action: string }) => e.action)).toEqual(['rolled_back_automatically', 'started', 'promoted', 'started', 'rolled_back', 'started']);
+    // The very next job goes to the live model: routing reads the rollout state, no cache to expire.
     const [after] = await runJobs(spotter, 1);
     expect(after.status).toBe('succeeded');
     expect(after.result.model.name).toBe('yolox_nano_strict');

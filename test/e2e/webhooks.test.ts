@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '@spotter/shared';
+import { verifyWebhook } from '@spotter/webhooks';
 import { corruptPng, datasetImage } from '../support/images.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 import { until } from '../support/until.js';

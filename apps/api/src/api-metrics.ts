@@ -1,24 +1,27 @@
+import type { JobQueue } from '@spotter/stores';
 import { createRegistry, prom, SECONDS_BUCKETS } from '@spotter/telemetry';
-import type { Queue } from 'bullmq';
 
-const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
-
-async function oldestWaitingAgeS(queue: Queue): Promise<number> {
-  // Jobs enter one end of the wait list and leave the other; look at both ends.
-  const ends = [...(await queue.getWaiting(0, 0)), ...(await queue.getWaiting(-1, -1))];
-  const oldest = Math.min(...ends.map((j) => j.timestamp));
-  return Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
-}
-
-/**
- * The API's Prometheus metrics. Queue gauges are read from Redis at scrape time, so
- * they are exported once (here), not by every worker.
- */
 const STATUS_VALUE: Record<string, number> = { insufficient_data: -1, ok: 0, warn: 1, alarm: 2 };
 
-export function createApiMetrics(queues: Record<string, Queue>, lastDrift: () => Promise<{ metrics: { name: string; score: number; status: string }[] } | null>) {
+type DriftGaugeSource = () => Promise<{ metrics: { name: string; score: number; status: string }[] } | null>;
+
+/**
+ * The API's Prometheus metrics. Queue gauges are read from Redis at scrape time, so they
+ * are exported once (here), not by every worker. A scrape never fails because Redis is
+ * down: the Redis-backed gauges are skipped and spotter_redis_up says so.
+ */
+export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource) {
   const registry = createRegistry('spotter-api');
-  const all = Object.values(queues);
+  const redisUp = new prom.Gauge({ name: 'spotter_redis_up', help: '1 when the last scrape could read Redis, else 0', registers: [registry] });
+  /** Runs a Redis-backed collect; a failure marks Redis down instead of failing the scrape. */
+  const fromRedis = async (fn: () => Promise<void>) => {
+    try {
+      await fn();
+      redisUp.set(1);
+    } catch {
+      redisUp.set(0);
+    }
+  };
   return {
     registry,
     httpDuration: new prom.Histogram({
@@ -42,30 +45,20 @@ export function createApiMetrics(queues: Record<string, Queue>, lastDrift: () =>
       labelNames: ['queue', 'state'],
       registers: [registry],
       async collect() {
-        for (const q of all) {
-          const counts = await q.getJobCounts(...STATES);
-          for (const state of STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
-        }
+        await fromRedis(async () => {
+          for (const [q, counts] of Object.entries(await queue.counts())) for (const [state, n] of Object.entries(counts)) this.set({ queue: q, state }, n);
+        });
       },
     }),
-    driftScore: new prom.Gauge({
-      name: 'spotter_drift_score',
-      help: 'Drift test statistic of each monitored metric over the last window (KS D, chi-square, PSI, JS or normalised Wasserstein)',
-      labelNames: ['metric'],
+    backlog: new prom.Gauge({
+      name: 'spotter_queue_backlog',
+      help: 'Jobs waiting for a worker in each queue (waiting + prioritized + delayed): what autoscaling follows',
+      labelNames: ['queue'],
       registers: [registry],
       async collect() {
-        this.reset();
-        for (const m of (await lastDrift())?.metrics ?? []) this.set({ metric: m.name }, m.score);
-      },
-    }),
-    driftStatus: new prom.Gauge({
-      name: 'spotter_drift_status',
-      help: 'Drift status of each monitored metric: -1 insufficient data, 0 ok, 1 warn, 2 alarm',
-      labelNames: ['metric'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const m of (await lastDrift())?.metrics ?? []) this.set({ metric: m.name }, STATUS_VALUE[m.status] ?? -1);
+        await fromRedis(async () => {
+          for (const [q, c] of Object.entries(await queue.counts())) this.set({ queue: q }, c.waiting + c.prioritized + c.delayed);
+        });
       },
     }),
     oldestAge: new prom.Gauge({
@@ -74,7 +67,35 @@ export function createApiMetrics(queues: Record<string, Queue>, lastDrift: () =>
       labelNames: ['queue'],
       registers: [registry],
       async collect() {
-        for (const q of all) this.set({ queue: q.name }, await oldestWaitingAgeS(q));
+        await fromRedis(async () => {
+          for (const [q, age] of Object.entries(await queue.oldestWaitingAgeS())) this.set({ queue: q }, age);
+        });
+      },
+    }),
+    driftScore: new prom.Gauge({
+      name: 'spotter_drift_score',
+      help: 'Drift test statistic of each monitored metric over the last window (KS D, chi-square, PSI, JS or normalised Wasserstein)',
+      labelNames: ['metric'],
+      registers: [registry],
+      async collect() {
+        await fromRedis(async () => {
+          const report = await lastDrift();
+          this.reset();
+          for (const m of report?.metrics ?? []) this.set({ metric: m.name }, m.score);
+        });
+      },
+    }),
+    driftStatus: new prom.Gauge({
+      name: 'spotter_drift_status',
+      help: 'Drift status of each monitored metric: -1 insufficient data, 0 ok, 1 warn, 2 alarm',
+      labelNames: ['metric'],
+      registers: [registry],
+      async collect() {
+        await fromRedis(async () => {
+          const report = await lastDrift();
+          this.reset();
+          for (const m of report?.metrics ?? []) this.set({ metric: m.name }, STATUS_VALUE[m.status] ?? -1);
+        });
       },
     }),
   };

@@ -1,42 +1,50 @@
 import express from 'express';
-import type { Config, Logger, Queues } from '@spotter/shared';
-import { queueDashboard } from './queue-dashboard.js';
+import type { Config } from '@spotter/config';
+import type { ModelRegistry, Rollout } from '@spotter/models';
+import type { JobQueue, RateLimitStore } from '@spotter/stores';
+import type { Logger } from '@spotter/telemetry';
 import type { ApiMetrics } from './api-metrics.js';
-import type { JobService } from './job-service.js';
-import { apiKeyAuth } from './middleware/auth.js';
+import { apiKeyAuth, requireAdmin } from './middleware/auth.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { observeRequests } from './middleware/observe-requests.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { queueDashboard } from './queue-dashboard.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { monitoringRoutes } from './routes/monitoring-routes.js';
-import type { MonitoringService } from './monitoring-service.js';
-import type { RolloutService } from './rollout-service.js';
-import { systemRoutes } from './routes/system-routes.js';
+import { systemRoutes, type SystemDeps } from './routes/system-routes.js';
+import type { JobService } from './services/job-service.js';
+import type { MonitoringService } from './services/monitoring-service.js';
 
 export interface AppDeps {
   config: Config;
   log: Logger;
-  service: JobService;
-  rollout: RolloutService;
+  jobs: JobService;
   monitoring: MonitoringService;
+  registry: ModelRegistry;
+  rollout: Rollout;
+  queue: JobQueue;
+  rateLimits: RateLimitStore;
   metrics: ApiMetrics;
-  queues: Queues;
-  system: Omit<Parameters<typeof systemRoutes>[0], 'metrics'>;
+  system: Omit<SystemDeps, 'metrics' | 'metricsToken'>;
 }
 
 /** The Express application; all I/O comes in through `deps`. */
-export function createApp({ config, log, service, rollout, monitoring, metrics, queues, system }: AppDeps) {
+export function createApp(deps: AppDeps) {
+  const { config, log, metrics } = deps;
+  const keys = { tenant: config.http.apiKeys, admin: config.http.adminKeys };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(observeRequests(log, metrics));
-  app.use(systemRoutes({ ...system, metrics }));
-  app.use('/admin/queues', apiKeyAuth(config.http.apiKeys, { browser: true }), queueDashboard(queues));
-  app.use('/v1', apiKeyAuth(config.http.apiKeys), express.json({ limit: '64kb' }));
+  app.use(systemRoutes({ ...deps.system, metrics, metricsToken: config.http.metricsToken }));
+  app.use('/admin/queues', apiKeyAuth(keys, { browser: true }), requireAdmin, queueDashboard(deps.queue));
+  const { perSecond, burst } = config.http.rateLimit;
+  app.use('/v1', apiKeyAuth(keys), rateLimit(deps.rateLimits, perSecond, burst), express.json({ limit: '64kb' }));
   // Routers declare full paths, so req.route names the whole route template in logs and metrics.
-  app.use(jobRoutes(service, config, metrics));
-  app.use(modelRoutes(rollout));
-  app.use(monitoringRoutes(monitoring));
+  app.use(jobRoutes(deps.jobs, config, metrics));
+  app.use(modelRoutes(deps.registry, deps.rollout));
+  app.use(monitoringRoutes(deps.monitoring));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

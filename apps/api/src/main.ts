@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { QueueEvents } from 'bullmq';
-import { createLogger, createQueues, createRedis, createStorage, loadConfig, loadModelRegistry, QueueNames } from '@spotter/shared';
-import { startTracing, traceFields } from '@spotter/telemetry';
-import { monitorKeys, startAlarmMonitor, type LastReport } from './alarm-monitor.js';
+import { loadConfig } from '@spotter/config';
+import { JobFiles } from '@spotter/jobs';
+import { ModelRegistry, Rollout } from '@spotter/models';
+import { createStorage } from '@spotter/storage';
+import { createRedis, createStores } from '@spotter/stores';
+import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
-import { JobService } from './job-service.js';
-import { MonitoringService } from './monitoring-service.js';
-import { RolloutService } from './rollout-service.js';
+import { startMaintenance } from './maintenance.js';
+import { JobService } from './services/job-service.js';
+import { JobWaiters } from './services/job-waiters.js';
+import { MonitoringService, type DriftResult } from './services/monitoring-service.js';
 
 // Composition root: configuration is read here once and adapters are chosen here.
 const config = loadConfig(process.env);
@@ -16,20 +19,40 @@ const tracing = await startTracing({ serviceName: 'spotter-api', version, otlpEn
 const log = createLogger('spotter-api', config.log.level, traceFields);
 
 const redis = createRedis(config.redis.url, 'api');
-redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-const queues = createQueues(config, redis);
-const events = new QueueEvents(QueueNames.detect, { connection: createRedis(config.redis.url, 'worker'), prefix: config.redis.prefix });
-events.on('error', (err) => log.warn({ err: err.message }, 'queue events error'));
+redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+// Blocking readers (completion events, maintenance) wait through outages on their own connection.
+const blocking = createRedis(config.redis.url, 'worker');
+blocking.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+const stores = createStores(redis, config);
 const storage = await createStorage(config.storage);
-const metrics = createApiMetrics(queues, async () => {
-  const raw = await redis.get(monitorKeys(config.redis.prefix).lastReport);
-  return raw ? (JSON.parse(raw) as LastReport) : null;
+const registry = await ModelRegistry.load(config.model.dir, config.model.name);
+const rollout = new Rollout(stores.rollout, registry, config.rollout);
+const waiters = new JobWaiters();
+const events = stores.queue.onDetectFinished(blocking, (id, rv) => waiters.notify(id, rv), (err) => log.warn({ err: err.message }, 'queue events error'));
+const jobs = new JobService({ config, storage, ...stores, rollout, registry, waiters });
+const monitoring = new MonitoringService({ config, profiles: stores.profiles, alarms: stores.alarms, rollout, jobs, storage });
+const metrics = createApiMetrics(stores.queue, () => stores.alarms.lastReport<DriftResult>());
+const maintenance = startMaintenance({
+  config,
+  connection: blocking,
+  lifecycle: { jobs: stores.jobs, queue: stores.queue, files: new JobFiles(storage), webhooks: stores.webhooks },
+  monitoring,
+  alarms: stores.alarms,
+  queue: stores.queue,
+  log,
 });
-const rollout = new RolloutService(await loadModelRegistry(config.model.dir, config.model.name), redis, config);
-const service = new JobService({ config, storage, queues, redis, events, rollout });
-const monitoring = new MonitoringService(redis, config, rollout, service, storage);
-const alarmMonitor = startAlarmMonitor({ redis, config, monitoring, queues, log });
-const app = createApp({ config, log, service, rollout, monitoring, metrics, queues, system: { redis, storage, version } });
+const app = createApp({
+  config,
+  log,
+  jobs,
+  monitoring,
+  registry,
+  rollout,
+  queue: stores.queue,
+  rateLimits: stores.rateLimits,
+  metrics,
+  system: { ping: stores.ping, storage, version },
+});
 
 const server = app.listen(config.http.port, config.http.host, () => {
   const addr = server.address();
@@ -38,7 +61,7 @@ const server = app.listen(config.http.port, config.http.host, () => {
     { url: `http://${config.http.host}:${port}`, storage: storage.describe, tracing: tracing.enabled },
     `spotter api listening on http://${config.http.host}:${port}`,
   );
-  if (config.http.apiKeys.length === 0) {
+  if (config.http.apiKeys.length + config.http.adminKeys.length === 0) {
     log.warn(`SPOTTER_API_KEYS is not set: the API is open to anyone who can reach ${config.http.host}`);
   }
 });
@@ -49,11 +72,11 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
-  alarmMonitor.stop();
   server.close();
   server.closeIdleConnections();
-  await Promise.allSettled([events.close(), queues.detect.close(), queues.webhooks.close(), tracing.shutdown()]);
+  await Promise.allSettled([maintenance.stop(), events.close(), stores.queue.close(), tracing.shutdown()]);
   redis.disconnect();
+  blocking.disconnect();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { specFromManifest } from '@spotter/detector';
 import {
   buildReport,
   compareReports,
@@ -13,18 +12,17 @@ import {
   type Prediction,
   type Report,
 } from '@spotter/evaluation';
-import { loadModelRegistry, ModelManifest, type Config } from '@spotter/shared';
+import type { Config } from '@spotter/config';
+import { ModelRegistry } from '@spotter/models';
+import { ModelError, type RegisteredModel } from '@spotter/shared';
+import { specFromManifest } from '@spotter/vision';
 
 /** A registered model name, or a path to an .onnx file (taken as a YOLOX COCO export). */
-export async function resolveModel(nameOrPath: string, config: Config) {
-  if (nameOrPath.endsWith('.onnx')) {
-    const file = path.resolve(nameOrPath);
-    return { ...ModelManifest.parse({ name: path.basename(file, '.onnx').replace(/[^a-z0-9_.-]/gi, '_'), file: path.basename(file) }), path: file };
-  }
-  const registry = await loadModelRegistry(config.model.dir, config.model.name);
-  const manifest = registry.get(nameOrPath);
-  if (!manifest) throw new Error(`unknown model "${nameOrPath}"; registered: ${[...registry.keys()].join(', ')}`);
-  return manifest;
+export async function resolveModel(nameOrPath: string, config: Config): Promise<RegisteredModel> {
+  const registry = nameOrPath.endsWith('.onnx') ? await ModelRegistry.ofFile(nameOrPath) : await ModelRegistry.load(config.model.dir, config.model.name);
+  const model = registry.get(nameOrPath.endsWith('.onnx') ? registry.defaultName : nameOrPath);
+  if (model.problem) throw new ModelError(`model "${model.name}": ${model.problem}`);
+  return model;
 }
 
 export interface EvalOptions {
@@ -60,8 +58,8 @@ export async function evalCommand(opts: EvalOptions, config: Config): Promise<Re
     model = { predictions: path.resolve(opts.predictions) };
   } else {
     const manifest = await resolveModel(opts.model ?? config.model.name, config);
-    const spec = { ...specFromManifest(manifest), iouThreshold: EVAL_DEFAULTS.iouThreshold, maxDetections: EVAL_DEFAULTS.maxDetections };
-    const run = await predictDataset(dataset, spec, config.model, { minScore: EVAL_DEFAULTS.minScore, maxPixels: config.images.maxPixels, onProgress: progress });
+    const spec = { ...specFromManifest(manifest, manifest.version), iouThreshold: EVAL_DEFAULTS.iouThreshold, maxDetections: EVAL_DEFAULTS.maxDetections };
+    const run = await predictDataset(dataset, spec, manifest.path, config.model, { minScore: EVAL_DEFAULTS.minScore, maxPixels: config.images.maxPixels, onProgress: progress });
     predictions = run.predictions;
     timing = { seconds: Math.round(run.seconds * 1000) / 1000, images_per_s: Math.round((dataset.images.length / run.seconds) * 10) / 10 };
     model = { name: manifest.name, version: run.version, path: manifest.path };

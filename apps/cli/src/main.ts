@@ -5,7 +5,7 @@
  *   monitor reference --images <dir> [--model <name>]
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@spotter/shared';
+import { loadConfig } from '@spotter/config';
 import { evalCommand } from './eval-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
 import { rolloutCommand } from './rollout-command.js';

@@ -1,9 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OnnxDetector, specFromManifest } from '@spotter/detector';
+import type { Config } from '@spotter/config';
+import { OnnxDetector } from '@spotter/detector';
 import { decodeToFit, sniffFormat } from '@spotter/imaging';
-import { addObservation, emptyProfile, imageObservation, mergeProfiles, saveReference } from '@spotter/monitoring';
-import { createRedis, type Config } from '@spotter/shared';
+import { addObservation, emptyProfile, imageObservation, mergeProfiles } from '@spotter/monitoring';
+import { createRedis, createStores } from '@spotter/stores';
+import { specFromManifest } from '@spotter/vision';
 import { resolveModel } from './eval-command.js';
 
 /**
@@ -15,7 +17,7 @@ export async function monitorReferenceCommand(opts: { images: string; model?: st
   const manifest = await resolveModel(opts.model ?? config.model.name, config);
   const files = (await readdir(opts.images)).filter((f) => /\.(jpe?g|png|webp|gif|avif|tiff?)$/i.test(f)).sort();
   if (files.length === 0) throw new Error(`no images in ${opts.images}`);
-  const detector = await OnnxDetector.load(specFromManifest(manifest), config.model);
+  const detector = await OnnxDetector.load(specFromManifest(manifest, manifest.version), manifest.path, config.model);
   const chunks = Array.from({ length: Math.min(10, files.length) }, emptyProfile);
   try {
     for (const [i, f] of files.entries()) {
@@ -29,7 +31,7 @@ export async function monitorReferenceCommand(opts: { images: string; model?: st
   }
   const redis = createRedis(config.redis.url, 'worker');
   try {
-    const ref = await saveReference(redis, config.redis.prefix, { model: manifest.name, source: { images: path.resolve(opts.images) }, profile: mergeProfiles(...chunks), chunks });
+    const ref = await createStores(redis, config).profiles.saveReference({ model: manifest.name, source: { images: path.resolve(opts.images) }, profile: mergeProfiles(...chunks), chunks });
     return { id: ref.id, count: ref.profile.images, created_at: ref.created_at, model: manifest.name };
   } finally {
     redis.disconnect();

@@ -1,4 +1,4 @@
-import type { Config } from '@spotter/shared';
+import type { Config } from '@spotter/config';
 
 /** `spotter rollout ...`: talks to the API (SPOTTER_URL, SPOTTER_API_KEY). */
 export async function rolloutCommand(args: string[], flags: { every?: string | undefined; share?: string | undefined }, config: Config) {

@@ -1,12 +1,12 @@
-import { UnrecoverableError, type Job } from 'bullmq';
-import { DetectJobData, QueueNames, type Logger } from '@spotter/shared';
-import { extractTraceContext, inSpan, recordSpan, SpanKind } from '@spotter/telemetry';
-import { failedRecord, finishJob, isRetryable, runDetection, runShadow, type DetectionDeps } from './run-detection.js';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DetectJobData, QueueNames } from '@spotter/shared';
+import { extractTraceContext, inSpan, recordSpan, SpanKind, type Logger } from '@spotter/telemetry';
+import { handleDetectJob, type DetectDeps } from './handle-detect-job.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-/** BullMQ processor for detect jobs: parse, run, record; every job ends in a final record. */
-export function detectProcessor(deps: DetectionDeps, log: Logger, metrics: WorkerMetrics) {
-  return async (job: Job) => {
+/** BullMQ processor for detect jobs: parse, run one attempt, map its outcome onto the queue. */
+export function detectProcessor(deps: DetectDeps, log: Logger, metrics: WorkerMetrics) {
+  return async (job: Job, token?: string) => {
     const startedAt = new Date();
     const parsed = DetectJobData.safeParse(job.data);
     if (!parsed.success) {
@@ -24,35 +24,30 @@ export function detectProcessor(deps: DetectionDeps, log: Logger, metrics: Worke
       'messaging.message.id': data.id,
       'spotter.job.id': data.id,
       'spotter.model.name': data.model,
-      'spotter.job.attempt': job.attemptsMade + 1,
+      'spotter.job.attempt': job.attemptsMade + job.stalledCounter + 1,
     };
     metrics.busySlots.inc();
     try {
-      return await inSpan('detect process', { kind: SpanKind.CONSUMER, attributes, parent }, async (span) => {
-        try {
-          const { record, observation } = await runDetection(deps, data, startedAt);
-          await finishJob(deps, record, data, observation);
-          // The client's answer does not wait for the candidate.
-          void runShadow(deps, data, record);
-          metrics.observeJob(record);
-          const { timings_ms, result } = record.job;
-          span.setAttribute('spotter.detections.count', result?.detections.length ?? 0);
-          log.info({ job_id: data.id, status: 'succeeded', detections: result?.detections.length, timings_ms }, 'job finished');
-          // The API answers from this copy while the job is in Redis, saving a storage read.
-          return record.job;
-        } catch (err) {
-          const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-          if (isRetryable(err) && !lastAttempt) {
-            log.warn({ job_id: data.id, attempt: job.attemptsMade + 1, err }, 'job attempt failed; will retry');
-            throw err;
-          }
-          const record = failedRecord(data, startedAt, err);
-          await finishJob(deps, record, data);
-          metrics.observeJob(record);
-          log.info({ job_id: data.id, status: 'failed', code: record.job.error?.code, err }, 'job finished');
-          throw new UnrecoverableError(record.job.error?.message ?? 'failed');
+      const outcome = await inSpan('detect process', { kind: SpanKind.CONSUMER, attributes, parent }, async (span) => {
+        const o = await handleDetectJob(deps, data, { failed: job.attemptsMade, crashed: job.stalledCounter }, startedAt);
+        if (o.kind === 'final') {
+          const { job: core } = o.done.record;
+          span.setAttribute('spotter.detections.count', core.result?.detections.length ?? 0);
+          if (o.done.claimed) log.info({ job_id: data.id, status: core.status, code: core.error?.code, detections: core.result?.detections.length, timings_ms: core.timings_ms }, 'job finished');
         }
+        return o;
       });
+      if (outcome.kind === 'wait') {
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+        throw new DelayedError();
+      }
+      if (outcome.kind === 'retry') throw outcome.error;
+      const { record } = outcome.done;
+      const { job: core } = record;
+      // A failed job ends in BullMQ's failed set; its record is already stored and announced.
+      if (core.status === 'failed') throw new UnrecoverableError(core.error?.message ?? 'failed');
+      // The API answers waiting requests from this copy, saving a read.
+      return record;
     } finally {
       metrics.busySlots.dec();
     }

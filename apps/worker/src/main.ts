@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'bullmq';
-import { createLogger, createQueues, createRedis, createStorage, loadConfig, loadModelRegistry, ModelError, QueueNames } from '@spotter/shared';
-import { startTracing, traceFields } from '@spotter/telemetry';
+import { loadConfig } from '@spotter/config';
+import { JobFiles } from '@spotter/jobs';
+import { ModelRegistry, Rollout } from '@spotter/models';
+import { ModelError, probe, QueueNames } from '@spotter/shared';
+import { createStorage } from '@spotter/storage';
+import { createRedis, createStores, detectWorkerOptions } from '@spotter/stores';
+import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
 import { detectProcessor } from './detect-processor.js';
 import { ModelPool } from './model-pool.js';
 import { startOpsServer } from './ops-server.js';
+import { ShadowRunner } from './shadow-runner.js';
 import { webhookProcessor } from './webhook-processor.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
@@ -17,7 +23,7 @@ const metrics = createWorkerMetrics(config.worker.concurrency);
 
 // One session per model per process. The default model is loaded and warmed before any
 // job is taken; others load on first use.
-const registry = await loadModelRegistry(config.model.dir, config.model.name);
+const registry = await ModelRegistry.load(config.model.dir, config.model.name);
 const models = new ModelPool(registry, config.model, config.model.maxLoaded, (d) => {
   metrics.modelLoad.set({ model: d.name }, d.loadMs / 1000);
   log.info({ model: d.name, version: d.version, input: d.inputSize, load_ms: Math.round(d.loadMs) }, 'model ready');
@@ -31,27 +37,44 @@ try {
 }
 
 const connection = createRedis(config.redis.url, 'worker');
-connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+connection.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+const stores = createStores(connection, config);
 const storage = await createStorage(config.storage);
-const queues = createQueues(config, connection);
-const base = { connection, prefix: config.redis.prefix };
+const files = new JobFiles(storage);
+const rollout = new Rollout(stores.rollout, registry, config.rollout);
+const lifecycle = { jobs: stores.jobs, queue: stores.queue, files };
+const shadows = new ShadowRunner({ storage, models, rollout, maxPixels: config.images.maxPixels, log });
+const base = { connection, prefix: stores.queue.prefix };
 
-const detectWorker = new Worker(QueueNames.detect, detectProcessor({ config, storage, queues, models, redis: connection, log }, log, metrics), {
-  ...base,
-  concurrency: config.worker.concurrency,
-});
-const webhookWorker = new Worker(QueueNames.webhooks, webhookProcessor({ config, storage }, log, metrics), { ...base, concurrency: 8 });
+const detectWorker = new Worker(
+  QueueNames.detect,
+  detectProcessor(
+    { config, storage, models, jobs: stores.jobs, shadows, log, record: { lifecycle, profiles: stores.profiles, rollout, metrics, log } },
+    log,
+    metrics,
+  ),
+  { ...base, concurrency: config.worker.concurrency, ...detectWorkerOptions(config) },
+);
+const webhookWorker = new Worker(
+  QueueNames.webhooks,
+  webhookProcessor(
+    { jobs: stores.jobs, files, webhooks: stores.webhooks, publicUrl: config.http.publicUrl, policy: config.webhooks },
+    log,
+    metrics,
+  ),
+  { ...base, concurrency: 8 },
+);
 for (const w of [detectWorker, webhookWorker]) w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
 
 const ops = await startOpsServer(
   config.worker.port,
   config.worker.host,
   async () => {
-    const [redis, store] = await Promise.allSettled([connection.ping(), storage.check()]);
-    const show = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 'ok' : `error: ${(r.reason as Error).message}`);
-    return { model: 'ok', redis: show(redis), storage: show(store) };
+    const [redis, store] = await Promise.all([probe(stores.ping, 800), probe(() => storage.check(), 800)]);
+    return { model: 'ok', redis, storage: store };
   },
   metrics.registry,
+  config.http.metricsToken,
 );
 log.info(
   { port: ops.port, concurrency: config.worker.concurrency, storage: storage.describe, tracing: tracing.enabled },
@@ -65,7 +88,8 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down: finishing jobs in hand');
   // close() stops taking jobs and waits for the active ones to finish.
   await Promise.allSettled([detectWorker.close(), webhookWorker.close()]);
-  await Promise.allSettled([queues.detect.close(), queues.webhooks.close(), models.closeAll(), tracing.shutdown()]);
+  await shadows.close();
+  await Promise.allSettled([stores.queue.close(), models.closeAll(), tracing.shutdown()]);
   ops.server.close();
   connection.disconnect();
   log.info('stopped');

@@ -2,7 +2,7 @@ import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModelRegistry } from '@spotter/shared';
+import { ModelRegistry } from '@spotter/models';
 import { ModelPool } from './model-pool.js';
 
 const MODEL = path.resolve(import.meta.dirname, '../../../models/yolox_nano.onnx');
@@ -13,7 +13,7 @@ describe('ModelPool with the real model', () => {
     await symlink(MODEL, path.join(dir, 'yolox_nano.onnx'));
     for (const name of ['a', 'b']) await writeFile(path.join(dir, `${name}.model.json`), JSON.stringify({ name, file: 'yolox_nano.onnx' }));
     const loaded: string[] = [];
-    const pool = new ModelPool(await loadModelRegistry(dir, 'yolox_nano'), { executionProviders: ['cpu'], intraOpThreads: 1 }, 2, (d) => loaded.push(d.name));
+    const pool = new ModelPool(await ModelRegistry.load(dir, 'yolox_nano'), { executionProviders: ['cpu'], intraOpThreads: 1 }, 2, (d) => loaded.push(d.name));
     await pool.use('yolox_nano', async () => undefined);
     await pool.use('a', async () => undefined);
     expect(pool.loadedNames().sort()).toEqual(['a', 'yolox_nano']);

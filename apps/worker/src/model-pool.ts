@@ -1,10 +1,7 @@
-import { OnnxDetector, specFromManifest, type SessionOptions } from '@spotter/detector';
-import { SpotterError, type ModelManifest } from '@spotter/shared';
-
-/** A job names a model the registry does not know: retrying cannot help. */
-export class UnknownModelError extends SpotterError {
-  readonly code = 'UNKNOWN_MODEL';
-}
+import { OnnxDetector, type SessionOptions } from '@spotter/detector';
+import type { ModelRegistry } from '@spotter/models';
+import { ModelError } from '@spotter/shared';
+import { specFromManifest } from '@spotter/vision';
 
 interface Entry {
   detector: Promise<OnnxDetector>;
@@ -21,7 +18,7 @@ export class ModelPool {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly registry: ReadonlyMap<string, ModelManifest>,
+    private readonly registry: ModelRegistry,
     private readonly session: SessionOptions,
     private readonly maxLoaded: number,
     private readonly onLoad: (detector: OnnxDetector) => void = () => {},
@@ -29,14 +26,15 @@ export class ModelPool {
 
   /** Runs `fn` with the named model, loading it first if needed. */
   async use<T>(name: string, fn: (detector: OnnxDetector) => Promise<T>): Promise<T> {
-    const manifest = this.registry.get(name);
-    if (!manifest) throw new UnknownModelError(`model "${name}" is not in this worker's registry`);
+    const model = this.registry.get(name);
     let entry = this.entries.get(name);
     if (!entry) {
-      const detector = OnnxDetector.load(specFromManifest(manifest), this.session).then((d) => {
-        this.onLoad(d);
-        return d;
-      });
+      const detector = model.problem
+        ? Promise.reject(new ModelError(`model "${name}": ${model.problem}`))
+        : OnnxDetector.load(specFromManifest(model, model.version), model.path, this.session).then((d) => {
+            this.onLoad(d);
+            return d;
+          });
       entry = { detector, lastUsed: Date.now(), inUse: 0 };
       this.entries.set(name, entry);
       // A model that fails to load is forgotten, so a later job may try again.
@@ -70,4 +68,3 @@ export class ModelPool {
     this.entries.clear();
   }
 }
-

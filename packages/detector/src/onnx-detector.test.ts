@@ -3,20 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeToFit } from '@spotter/imaging';
-import { loadModelRegistry } from '@spotter/shared';
-import { specFromManifest } from './model-specs.js';
+import { ModelManifest } from '@spotter/shared';
+import { specFromManifest, type ModelSpec } from '@spotter/vision';
 import { OnnxDetector } from './onnx-detector.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const MODEL_DIR = path.join(root, 'models');
 const IMAGES = path.resolve(root, '../shared/datasets/coco-val128/images');
 
-const modelSpec = async (name: string, dir: string) => specFromManifest((await loadModelRegistry(dir, name)).get(name)!);
+const spec = (fields: object = {}): ModelSpec => specFromManifest(ModelManifest.parse({ name: 'yolox_nano', file: 'yolox_nano.onnx', ...fields }), 'd39bee73564e');
+const MODEL = path.join(MODEL_DIR, 'yolox_nano.onnx');
 
 describe('OnnxDetector with the real YOLOX-nano model', () => {
   let detector: OnnxDetector;
   beforeAll(async () => {
-    detector = await OnnxDetector.load(await modelSpec('yolox_nano', MODEL_DIR), { executionProviders: ['cpu'] });
+    detector = await OnnxDetector.load(spec(), MODEL, { executionProviders: ['cpu'] });
   });
 
   it('loads, checks shapes and reports name, version and input size', () => {
@@ -50,23 +51,22 @@ describe('OnnxDetector with the real YOLOX-nano model', () => {
   it('refuses a file that is not a model, and a missing file', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-model-'));
     await writeFile(path.join(dir, 'junk.onnx'), Buffer.alloc(1000, 7));
-    await expect(OnnxDetector.load(await modelSpec('junk', dir), { executionProviders: ['cpu'] })).rejects.toThrow(/model "junk" .* does not load/);
-    await expect(OnnxDetector.load(await modelSpec('absent', dir), { executionProviders: ['cpu'] })).rejects.toThrow(/cannot read/);
+    await expect(OnnxDetector.load(spec({ name: 'junk' }), path.join(dir, 'junk.onnx'), { executionProviders: ['cpu'] })).rejects.toThrow(/model "junk" .* does not load/);
+    await expect(OnnxDetector.load(spec({ name: 'absent' }), path.join(dir, 'absent.onnx'), { executionProviders: ['cpu'] })).rejects.toThrow(/cannot read/);
   });
 
   it('applies the manifest score floor and checks the declared input size', async () => {
     const img = await decodeToFit(await readFile(path.join(IMAGES, '000000000139.jpg')), 416, 4e7);
-    const strict = await OnnxDetector.load({ ...(await modelSpec('yolox_nano', MODEL_DIR)), minScore: 0.6 }, { executionProviders: ['cpu'] });
+    const strict = await OnnxDetector.load(spec({ score_threshold: 0.6 }), MODEL, { executionProviders: ['cpu'] });
     const loose = await detector.detect(img, 0.25);
     const floored = await strict.detect(img, 0.25);
     await strict.close();
     expect(floored.detections).toEqual(loose.detections.filter((d) => d.score >= 0.6));
     expect(floored.detections.length).toBeLessThan(loose.detections.length);
-    await expect(OnnxDetector.load({ ...(await modelSpec('yolox_nano', MODEL_DIR)), inputSize: 320 }, { executionProviders: ['cpu'] })).rejects.toThrow(/takes 416x416 input, but its manifest says 320/);
+    await expect(OnnxDetector.load(spec({ input_size: 320 }), MODEL, { executionProviders: ['cpu'] })).rejects.toThrow(/takes 416x416 input, but its manifest says 320/);
   });
 
   it('refuses the model when its output does not match the configured decoder', async () => {
-    const spec = { ...(await modelSpec('yolox_nano', MODEL_DIR)), format: 'yolov8' as const };
-    await expect(OnnxDetector.load(spec, { executionProviders: ['cpu'] })).rejects.toThrow(/unexpected output: expected YOLOv8/);
+    await expect(OnnxDetector.load(spec({ format: 'yolov8' }), MODEL, { executionProviders: ['cpu'] })).rejects.toThrow(/unexpected output: expected YOLOv8/);
   });
 });

@@ -1,52 +1,19 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { ModelError, type Detection } from '@spotter/shared';
-import { fillLetterbox } from './letterbox.js';
-import { nonMaxSuppression } from './nms.js';
-import { outputDecoders, type OutputFormat } from './output-decoders.js';
-
-/** What a detector needs to know about a model file. */
-export interface ModelSpec {
-  name: string;
-  path: string;
-  format: OutputFormat;
-  labels: readonly string[];
-  /** Channel order the model was trained with (YOLOX: BGR; Ultralytics: RGB scaled 0..1). */
-  bgr: boolean;
-  /** Pixel scale: 1 for YOLOX (0..255), 1/255 for Ultralytics exports. */
-  pixelScale: number;
-  iouThreshold: number;
-  maxDetections: number;
-  /** Floor under the caller's min score. */
-  minScore: number;
-  /** Expected input size; the file's must match. */
-  inputSize?: number;
-}
+import { outputDecoders, postprocess, preprocess, type ModelInput, type ModelSpec } from '@spotter/vision';
 
 export interface SessionOptions {
   executionProviders: readonly string[];
   intraOpThreads?: number | undefined;
 }
 
-/** Pixels already resized to fit the model input (see @spotter/imaging decodeToFit). */
-export interface ModelInput {
-  width: number;
-  height: number;
-  pixels: Uint8Array;
-  fitWidth: number;
-  fitHeight: number;
-  scale: number;
-}
-
 export interface DetectOutput {
   detections: Detection[];
   timings: { preprocess: number; inference: number; sessionWait: number; postprocess: number };
 }
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 function checkProviders(requested: readonly string[]) {
   const supported = ort.listSupportedBackends();
@@ -131,7 +98,6 @@ class InferenceThread {
 export class OnnxDetector {
   private constructor(
     readonly spec: ModelSpec,
-    readonly version: string,
     readonly inputSize: number,
     private readonly session: InferenceThread,
     /** Milliseconds spent reading, loading and warming up the model. */
@@ -142,16 +108,19 @@ export class OnnxDetector {
     return this.spec.name;
   }
 
+  get version() {
+    return this.spec.version;
+  }
+
   /** Loads a model and refuses it with a clear message when it is not what the spec says. */
-  static async load(spec: ModelSpec, opts: SessionOptions): Promise<OnnxDetector> {
+  static async load(spec: ModelSpec, file: string, opts: SessionOptions): Promise<OnnxDetector> {
     const t0 = performance.now();
     let bytes: Buffer;
     try {
-      bytes = await readFile(spec.path);
+      bytes = await readFile(file);
     } catch (err) {
-      throw new ModelError(`model "${spec.name}": cannot read ${spec.path}: ${(err as Error).message}`);
+      throw new ModelError(`model "${spec.name}": cannot read ${file}: ${(err as Error).message}`);
     }
-    const version = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     checkProviders(opts.executionProviders);
     let session: InferenceThread;
     try {
@@ -169,45 +138,35 @@ export class OnnxDetector {
             'install its runtime libraries or set SPOTTER_EXECUTION_PROVIDERS=cpu',
         );
       }
-      throw new ModelError(`model "${spec.name}" (${spec.path}) does not load: ${reason}`);
+      throw new ModelError(`model "${spec.name}" (${file}) does not load: ${reason}`);
     }
     let inputSize: number;
     try {
-      inputSize = inputSizeOf(session.info, spec);
+      inputSize = inputSizeOf(session.info, spec, file);
       // Warm-up doubles as the output shape check.
       const out = await session.run(new Float32Array(3 * inputSize * inputSize).fill(114), [1, 3, inputSize, inputSize]);
       try {
         outputDecoders[spec.format].checkShape(out.dims, inputSize, spec.labels.length);
       } catch (err) {
-        throw new ModelError(`model "${spec.name}" (${spec.path}) has an unexpected output: ${(err as Error).message}`);
+        throw new ModelError(`model "${spec.name}" (${file}) has an unexpected output: ${(err as Error).message}`);
       }
     } catch (err) {
       await session.close();
       throw err;
     }
-    return new OnnxDetector(spec, version, inputSize, session, performance.now() - t0);
+    return new OnnxDetector(spec, inputSize, session, performance.now() - t0);
   }
 
   /** Runs the model on one fitted image; boxes come back in the original image's pixels. */
   async detect(img: ModelInput, minScore: number): Promise<DetectOutput> {
     const t0 = performance.now();
     const size = this.inputSize;
-    const tensor = fillLetterbox(img.pixels, img.fitWidth, img.fitHeight, size, new Float32Array(3 * size * size), this.spec.bgr);
-    if (this.spec.pixelScale !== 1) for (let i = 0; i < tensor.length; i++) tensor[i]! *= this.spec.pixelScale;
+    const tensor = preprocess(img, this.spec, size);
     const t1 = performance.now();
     const out = await this.session.run(tensor, [1, 3, size, size]);
     const t2 = performance.now();
     // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
-    const candidates = outputDecoders[this.spec.format].decode(out.data, out.dims, size, Math.max(minScore, this.spec.minScore));
-    const kept = nonMaxSuppression(candidates, this.spec.iouThreshold, this.spec.maxDetections);
-    const clampX = (v: number) => round2(Math.min(Math.max(v / img.scale, 0), img.width));
-    const clampY = (v: number) => round2(Math.min(Math.max(v / img.scale, 0), img.height));
-    const detections = kept.map((c) => ({
-      label: this.spec.labels[c.classId] ?? `class_${c.classId}`,
-      class_id: c.classId,
-      score: Math.round(c.score * 10000) / 10000,
-      box: { x1: clampX(c.x1), y1: clampY(c.y1), x2: clampX(c.x2), y2: clampY(c.y2) },
-    }));
+    const detections = postprocess(out.data, out.dims, img, this.spec, size, minScore);
     return { detections, timings: { preprocess: t1 - t0, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 } };
   }
 
@@ -216,17 +175,17 @@ export class OnnxDetector {
   }
 }
 
-function inputSizeOf(session: ThreadReady, spec: ModelSpec): number {
+function inputSizeOf(session: ThreadReady, spec: ModelSpec, file: string): number {
   const meta = session.inputMetadata[0];
   const shape = meta && meta.isTensor ? meta.shape : [];
   const [n, c, h, w] = shape;
   if (session.inputNames.length !== 1 || shape.length !== 4 || c !== 3 || typeof h !== 'number' || h !== w || (n !== 1 && typeof n === 'number')) {
     throw new ModelError(
-      `model "${spec.name}" (${spec.path}) has an unexpected input: expected one float32 [1, 3, S, S] tensor, got [${shape.join(', ')}]`,
+      `model "${spec.name}" (${file}) has an unexpected input: expected one float32 [1, 3, S, S] tensor, got [${shape.join(', ')}]`,
     );
   }
   if (spec.inputSize !== undefined && spec.inputSize !== h) {
-    throw new ModelError(`model "${spec.name}" (${spec.path}) takes ${h}x${h} input, but its manifest says ${spec.inputSize}`);
+    throw new ModelError(`model "${spec.name}" (${file}) takes ${h}x${h} input, but its manifest says ${spec.inputSize}`);
   }
   return h;
 }

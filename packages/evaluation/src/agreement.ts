@@ -1,4 +1,4 @@
-import { boxIou as iou, type Detection } from '@spotter/shared';
+import { greedyMatch, type Detection } from '@spotter/shared';
 
 export interface Agreement {
   live_boxes: number;
@@ -11,24 +11,15 @@ export interface Agreement {
   score_delta_sum: number;
 }
 
+const asMatchBox = (d: Detection) => ({ box: d.box, classId: d.class_id, score: d.score });
+
 /** How far a candidate's boxes agree with the live model's on one image. */
 export function compareDetections(live: readonly Detection[], candidate: readonly Detection[], threshold = 0.5): Agreement {
-  const pairs: { i: number; j: number; v: number }[] = [];
-  live.forEach((a, i) => candidate.forEach((b, j) => {
-    const v = iou(a.box, b.box);
-    if (v >= threshold) pairs.push({ i, j, v });
-  }));
-  pairs.sort((p, q) => q.v - p.v);
-  const usedL = new Set<number>();
-  const usedC = new Set<number>();
-  const out: Agreement = { live_boxes: live.length, candidate_boxes: candidate.length, matched: 0, class_flips: 0, score_delta_sum: 0 };
-  for (const { i, j } of pairs) {
-    if (usedL.has(i) || usedC.has(j)) continue;
-    usedL.add(i);
-    usedC.add(j);
-    out.matched++;
-    if (live[i]!.class_id !== candidate[j]!.class_id) out.class_flips++;
-    else out.score_delta_sum += Math.abs(live[i]!.score - candidate[j]!.score);
+  const { pairs } = greedyMatch(live.map(asMatchBox), candidate.map(asMatchBox), { iou: threshold, sameClass: false, order: 'iou' });
+  const out: Agreement = { live_boxes: live.length, candidate_boxes: candidate.length, matched: pairs.length, class_flips: 0, score_delta_sum: 0 };
+  for (const { a, b } of pairs) {
+    if (live[a]!.class_id !== candidate[b]!.class_id) out.class_flips++;
+    else out.score_delta_sum += Math.abs(live[a]!.score - candidate[b]!.score);
   }
   return out;
 }

@@ -1,4 +1,7 @@
+import { greedyMatch } from '@spotter/shared';
 import { bboxIou, type GroundTruth, type Prediction } from './coco-eval.js';
+
+const corners = ([x, y, w, h]: readonly number[]) => ({ x1: x!, y1: y!, x2: x! + w!, y2: y! + h! });
 
 /** Per-image outcome at one operating point (score threshold, IoU 0.5). */
 export interface ImageErrors {
@@ -51,25 +54,10 @@ export function analyseErrors(gts: GroundTruth[], preds: Prediction[], imageIds:
     const g = gtBy.get(imageId) ?? [];
     const d = [...(dtBy.get(imageId) ?? [])].sort((a, b) => b.score - a.score);
     const e: ImageErrors = { imageId, tp: 0, fpLocalisation: 0, fpClassConfusion: 0, fpBackground: 0, fnMissed: 0, fnPoorlyLocalised: 0 };
-    const gMatched = new Set<number>();
-    const dMatched = new Set<number>();
-    d.forEach((p, di) => {
-      let best = -1;
-      let bestIou = TP_IOU;
-      g.forEach((t, gi) => {
-        if (gMatched.has(gi) || t.categoryId !== p.categoryId) return;
-        const v = bboxIou(p.bbox, t.bbox, false);
-        if (v >= bestIou) {
-          bestIou = v;
-          best = gi;
-        }
-      });
-      if (best >= 0) {
-        gMatched.add(best);
-        dMatched.add(di);
-        e.tp++;
-      }
-    });
+    const dBoxes = d.map((p) => ({ box: corners(p.bbox), classId: p.categoryId, score: p.score }));
+    const gBoxes = g.map((t) => ({ box: corners(t.bbox), classId: t.categoryId }));
+    const { matchedA: dMatched, matchedB: gMatched } = greedyMatch(dBoxes, gBoxes, { iou: TP_IOU, sameClass: true, order: 'score' });
+    e.tp = dMatched.size;
     d.forEach((p, di) => {
       if (dMatched.has(di)) return;
       const sameClass = Math.max(0, ...g.filter((t) => t.categoryId === p.categoryId).map((t) => bboxIou(p.bbox, t.bbox, false)));
@@ -84,21 +72,10 @@ export function analyseErrors(gts: GroundTruth[], preds: Prediction[], imageIds:
       if (near) e.fnPoorlyLocalised++;
       else e.fnMissed++;
     });
-    // Confusion: class-agnostic greedy matching at IoU 0.5.
-    const pairs: { gi: number; di: number; v: number }[] = [];
-    g.forEach((t, gi) => d.forEach((p, di) => {
-      const v = bboxIou(p.bbox, t.bbox, false);
-      if (v >= TP_IOU) pairs.push({ gi, di, v });
-    }));
-    pairs.sort((a, b) => b.v - a.v);
-    const cg = new Set<number>();
-    const cd = new Set<number>();
-    for (const { gi, di } of pairs) {
-      if (cg.has(gi) || cd.has(di)) continue;
-      cg.add(gi);
-      cd.add(di);
-      addCell(g[gi]!.categoryId, d[di]!.categoryId);
-    }
+    // Confusion: class-agnostic greedy matching at IoU 0.5, best overlaps first.
+    const confusionMatch = greedyMatch(dBoxes, gBoxes, { iou: TP_IOU, sameClass: false, order: 'iou' });
+    for (const { a, b } of confusionMatch.pairs) addCell(g[b]!.categoryId, d[a]!.categoryId);
+    const [cd, cg] = [confusionMatch.matchedA, confusionMatch.matchedB];
     g.forEach((t, gi) => cg.has(gi) || addCell(t.categoryId, 'background'));
     d.forEach((p, di) => cd.has(di) || addCell('background', p.categoryId));
     return e;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { OnnxDetector, type ModelSpec, type SessionOptions } from '@spotter/detector';
+import { OnnxDetector, type SessionOptions } from '@spotter/detector';
 import { decodeToFit } from '@spotter/imaging';
+import type { ModelSpec } from '@spotter/vision';
 import type { Prediction } from './coco-eval.js';
 import type { Dataset } from './datasets.js';
 
@@ -14,10 +15,11 @@ export const EVAL_DEFAULTS = { minScore: 0.01, iouThreshold: 0.65, maxDetections
 export async function predictDataset(
   dataset: Dataset,
   spec: ModelSpec,
+  file: string,
   session: SessionOptions,
   opts: { minScore: number; maxPixels: number; onProgress?: (done: number, total: number) => void },
 ): Promise<{ predictions: Prediction[]; version: string; seconds: number }> {
-  const detector = await OnnxDetector.load(spec, session);
+  const detector = await OnnxDetector.load(spec, file, session);
   const predictions: Prediction[] = [];
   const start = performance.now();
   let next = 0;

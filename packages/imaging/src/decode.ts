@@ -1,18 +1,11 @@
 import sharp from 'sharp';
 import { ImageDecodeError } from '@spotter/shared';
+import { fitSize, type ModelInput } from '@spotter/vision';
 import { orientedSize } from './probe.js';
 
-/** An image decoded and resized to fit a model's square input, keeping its aspect ratio. */
-export interface FittedImage {
-  /** Size of the original as displayed (EXIF orientation applied). */
-  width: number;
-  height: number;
-  /** Resized pixels, RGB, 8 bits, row-major, `fitWidth * fitHeight * 3` bytes. */
+/** An image decoded and resized to fit a model's square input, keeping its aspect ratio (RGB, 8 bits). */
+export interface FittedImage extends ModelInput {
   pixels: Buffer;
-  fitWidth: number;
-  fitHeight: number;
-  /** fitted / original: divide model coordinates by this to get original pixels. */
-  scale: number;
 }
 
 // Transparent areas become the same grey the model's letterbox padding uses.
@@ -28,10 +21,7 @@ export async function decodeToFit(buf: Buffer, size: number, maxPixels: number):
     const meta = await img.metadata();
     if (!meta.width || !meta.height) throw new Error('no dimensions');
     const { width, height } = orientedSize(meta.width, meta.height, meta.orientation);
-    const scale = Math.min(size / width, size / height);
-    // Same rounding as the YOLOX reference pre-processing: int(w * r).
-    const fitWidth = Math.max(1, Math.floor(width * scale));
-    const fitHeight = Math.max(1, Math.floor(height * scale));
+    const { scale, fitWidth, fitHeight } = fitSize(width, height, size);
     const { data, info } = await img
       .rotate()
       .flatten({ background: BACKGROUND })

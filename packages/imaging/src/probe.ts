@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { ImageDecodeError, InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@spotter/shared';
-import { looksTruncated, sniffFormat, type ImageFormat } from './sniff.js';
+import { EmptyImageError, IMAGE_FORMAT_LIST, ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from '@spotter/shared';
+import { isTruncated, sniffFormat, type ImageFormat } from './sniff.js';
 
 export interface ImageProbe {
   format: ImageFormat;
@@ -15,15 +15,13 @@ export function orientedSize(width: number, height: number, orientation: number 
 }
 
 /**
- * Validates an upload from its header only (no pixel decode): an accepted format by
- * content, a readable header, a pixel count under the limit, not cut short.
+ * Validates an upload from its header and structure only (no pixel decode): an accepted
+ * format by content, a readable header, a pixel count under the limit, not cut short.
  */
 export async function probeImage(buf: Buffer, maxPixels: number): Promise<ImageProbe> {
-  if (buf.length === 0) throw new InvalidRequestError('the image file is empty', 'EMPTY_FILE');
+  if (buf.length === 0) throw new EmptyImageError();
   const format = sniffFormat(buf);
-  if (!format) {
-    throw new UnsupportedMediaTypeError('the file is not an image Spotter reads (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)');
-  }
+  if (!format) throw new UnsupportedImageError(`the file is not an image Spotter reads (${IMAGE_FORMAT_LIST})`);
   let meta: sharp.Metadata;
   try {
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
@@ -32,11 +30,8 @@ export async function probeImage(buf: Buffer, maxPixels: number): Promise<ImageP
   }
   if (!meta.width || !meta.height) throw new ImageDecodeError(`the ${format} image has no dimensions`);
   if (meta.width * meta.height > maxPixels) {
-    throw new PayloadTooLargeError(
-      `the image is ${meta.width}x${meta.height} pixels, over the limit of ${maxPixels} pixels`,
-      'IMAGE_TOO_MANY_PIXELS',
-    );
+    throw new ImageTooLargeError(`the image is ${meta.width}x${meta.height} pixels, over the limit of ${maxPixels} pixels`, 'IMAGE_TOO_MANY_PIXELS');
   }
-  if (looksTruncated(buf, format)) throw new ImageDecodeError(`the ${format} file is truncated`);
+  if (isTruncated(buf, format)) throw new ImageDecodeError(`the ${format} file is truncated`);
   return { format, ...orientedSize(meta.width, meta.height, meta.orientation) };
 }

@@ -1,5 +1,6 @@
-/** Image formats Spotter accepts, judged from the bytes, never from a file name. */
-export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'heif' | 'tiff';
+import type { ImageFormat } from '@spotter/shared';
+
+export type { ImageFormat };
 
 const ascii = (buf: Buffer, start: number, end: number) => buf.toString('latin1', start, end);
 
@@ -20,18 +21,55 @@ export function sniffFormat(buf: Buffer): ImageFormat | null {
 }
 
 /**
- * Cheap structural check for uploads cut short in transit: the trailer each format
- * must end with. Formats without a reliable trailer pass and are judged by the decoder.
+ * Walks a JPEG's segments to its end-of-image marker. Bytes after it (a Motion Photo's video,
+ * appended metadata) are not the image's business; a file that ends before it was cut short.
  */
-export function looksTruncated(buf: Buffer, format: ImageFormat): boolean {
-  const tail = buf.subarray(Math.max(0, buf.length - 1024));
+function jpegComplete(buf: Buffer): boolean {
+  let i = 2;
+  while (i + 1 < buf.length) {
+    if (buf[i] !== 0xff) return true; // not a marker where one must be: corrupt, the decoder will say
+    const marker = buf[i + 1]!;
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if (marker === 0xd9) return true;
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      i += 2;
+      continue;
+    }
+    if (i + 4 > buf.length) return false;
+    i += 2 + buf.readUInt16BE(i + 2);
+    if (marker !== 0xda) continue;
+    // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
+    while (i + 1 < buf.length && !(buf[i] === 0xff && buf[i + 1] !== 0x00 && !(buf[i + 1]! >= 0xd0 && buf[i + 1]! <= 0xd7))) i++;
+  }
+  return false;
+}
+
+/** Walks a PNG's chunks to IEND; anything after it is ignored, a chunk cut short is truncation. */
+function pngComplete(buf: Buffer): boolean {
+  let i = 8;
+  while (i + 8 <= buf.length) {
+    const length = buf.readUInt32BE(i);
+    if (i + 12 + length > buf.length) return false;
+    if (ascii(buf, i + 4, i + 8) === 'IEND') return true;
+    i += 12 + length;
+  }
+  return false;
+}
+
+/**
+ * Whether a JPEG, PNG or WebP file is cut short, judged by walking its structure (not by its
+ * last bytes), so files carrying data after their end are accepted. Other formats, and any
+ * damage inside the data, are judged by the decoder in the worker.
+ */
+export function isTruncated(buf: Buffer, format: ImageFormat): boolean {
   switch (format) {
     case 'jpeg':
-      return tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0;
+      return !jpegComplete(buf);
     case 'png':
-      return tail.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0;
-    case 'gif':
-      return buf[buf.length - 1] !== 0x3b && tail.lastIndexOf(0x3b) < 0;
+      return !pngComplete(buf);
     case 'webp':
       return buf.readUInt32LE(4) + 8 > buf.length;
     default:

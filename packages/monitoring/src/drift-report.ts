@@ -2,7 +2,7 @@ import { benjaminiHochberg, chiSquareTest, jensenShannon, ksTest, p95Ratio, prop
 import { binCentres, METRICS, type Metric } from './metric-catalog.js';
 import { pageHinkleyDrop, performanceOf } from './performance.js';
 import type { Profile } from './profile.js';
-import type { Reference } from './profile-store.js';
+import type { Reference } from './reference.js';
 
 export type DriftStatus = 'ok' | 'warn' | 'alarm' | 'insufficient_data';
 

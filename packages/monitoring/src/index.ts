@@ -4,6 +4,6 @@ export * from './image-metrics.js';
 export * from './metric-catalog.js';
 export * from './profile.js';
 export * from './drift-report.js';
-export * from './profile-store.js';
+export * from './reference.js';
 export * from './alarm-state.js';
 export * from './performance.js';

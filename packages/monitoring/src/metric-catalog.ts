@@ -1,3 +1,5 @@
+import { IMAGE_FORMATS } from '@spotter/shared';
+
 /**
  * Every metric Spotter profiles per image, with fixed bins so that profiles from any
  * number of workers add up exactly. Numeric bins: `edges` are inner boundaries (values
@@ -28,7 +30,8 @@ const linear = (lo: number, hi: number, n: number) => Array.from({ length: n - 1
 const geometric = (lo: number, hi: number, n: number) => Array.from({ length: n - 1 }, (_, i) => lo * (hi / lo) ** ((i + 1) / n));
 const rounded = (xs: number[]) => xs.map((x) => Math.round(x * 1e6) / 1e6);
 
-export const FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff'];
+// The order of IMAGE_FORMATS is the order of the bins: append new formats, never reorder.
+export const FORMATS = Object.keys(IMAGE_FORMATS);
 const COCO80 = Array.from({ length: 80 }, (_, i) => String(i));
 
 export const METRICS: Metric[] = [

@@ -1,11 +1,10 @@
-import { boxIou as iou, type Detection } from '@spotter/shared';
+import { greedyMatch, type Detection } from '@spotter/shared';
 
 /** A labelled box sent back by a client (POST /v1/jobs/{id}/feedback). */
 export interface TruthBox {
   class_id: number;
   box: { x1: number; y1: number; x2: number; y2: number };
 }
-
 
 /** Score bins for the mergeable AP50 estimate. */
 export const SCORE_BINS = 20;
@@ -23,27 +22,15 @@ export interface ImagePerformance {
 
 /** Matches predictions to truth per class, greedily by score, at IoU >= 0.5. */
 export function scoreImage(predictions: readonly Detection[], truth: readonly TruthBox[]): ImagePerformance {
-  const used = new Set<number>();
+  const { matchedA } = greedyMatch(
+    predictions.map((p) => ({ box: p.box, classId: p.class_id, score: p.score })),
+    truth.map((t) => ({ box: t.box, classId: t.class_id })),
+    { iou: 0.5, sameClass: true, order: 'score' },
+  );
   const tpBins = new Array<number>(SCORE_BINS).fill(0);
   const fpBins = new Array<number>(SCORE_BINS).fill(0);
-  let tp = 0;
-  for (const p of [...predictions].sort((a, b) => b.score - a.score)) {
-    let best = -1;
-    let bestIou = 0.5;
-    truth.forEach((t, i) => {
-      if (used.has(i) || t.class_id !== p.class_id) return;
-      const v = iou(p.box, t.box);
-      if (v >= bestIou) {
-        bestIou = v;
-        best = i;
-      }
-    });
-    if (best >= 0) {
-      used.add(best);
-      tp++;
-      tpBins[scoreBin(p.score)]!++;
-    } else fpBins[scoreBin(p.score)]!++;
-  }
+  predictions.forEach((p, i) => (matchedA.has(i) ? tpBins : fpBins)[scoreBin(p.score)]!++);
+  const tp = matchedA.size;
   const fp = predictions.length - tp;
   const fn = truth.length - tp;
   const f1 = tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);

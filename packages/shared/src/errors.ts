@@ -1,7 +1,8 @@
 /**
- * Named errors. Each carries a stable machine-readable `code`; the API maps the class
- * to an HTTP status in one place (apps/api error middleware), the worker uses
- * `retryable` to decide between retrying and failing the job at once.
+ * Spotter's named errors, all of them. Each carries a stable machine-readable `code` and
+ * says whether trying the same work again can succeed (`retryable`). The API maps classes
+ * to HTTP statuses in its one error middleware; workers use `retryable` to decide between
+ * retrying and ending the job at once. No class here is named after an HTTP status.
  */
 export abstract class SpotterError extends Error {
   abstract readonly code: string;
@@ -13,14 +14,40 @@ export abstract class SpotterError extends Error {
   }
 }
 
-export class InvalidRequestError extends SpotterError {
-  constructor(message: string, readonly code = 'INVALID_REQUEST') {
+/** Whether an error may go away on its own: unknown errors are assumed to (network blips). */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof SpotterError ? err.retryable : true;
+}
+
+// --- the caller's mistakes -------------------------------------------------------------
+
+/** A request field, header or body that does not validate. */
+export class ValidationError extends SpotterError {
+  constructor(message: string, readonly code: string = 'INVALID_REQUEST') {
     super(message);
+  }
+}
+
+export class UnknownModelError extends ValidationError {
+  constructor(name: string, known?: readonly string[]) {
+    super(`unknown model ${JSON.stringify(name)}${known ? `; available: ${known.join(', ')}` : ''}`, 'UNKNOWN_MODEL');
+  }
+}
+
+/** A webhook destination Spotter will not call (scheme, credentials, private address). */
+export class WebhookUrlForbiddenError extends ValidationError {
+  constructor(message: string) {
+    super(message, 'WEBHOOK_URL_FORBIDDEN');
   }
 }
 
 export class UnauthorizedError extends SpotterError {
   readonly code = 'UNAUTHORIZED';
+}
+
+/** A valid key asking for something only an admin key may do. */
+export class ForbiddenError extends SpotterError {
+  readonly code = 'FORBIDDEN';
 }
 
 export class JobNotFoundError extends SpotterError {
@@ -30,22 +57,32 @@ export class JobNotFoundError extends SpotterError {
   }
 }
 
-export class JobNotReadyError extends SpotterError {
-  readonly code = 'JOB_NOT_READY';
-}
-
-/** The request clashes with the current state (e.g. promoting when no rollout runs). */
+/** The request clashes with the current state (promoting when no rollout runs, say). */
 export class ConflictError extends SpotterError {
-  readonly code = 'CONFLICT';
+  readonly code: string = 'CONFLICT';
 }
 
-export class PayloadTooLargeError extends SpotterError {
-  constructor(message: string, readonly code = 'PAYLOAD_TOO_LARGE') {
+export class JobNotReadyError extends ConflictError {
+  override readonly code = 'JOB_NOT_READY';
+}
+
+// --- images -----------------------------------------------------------------------------
+
+export class EmptyImageError extends ValidationError {
+  constructor() {
+    super('the image file is empty', 'EMPTY_FILE');
+  }
+}
+
+/** More bytes (`PAYLOAD_TOO_LARGE`) or more pixels (`IMAGE_TOO_MANY_PIXELS`) than allowed. */
+export class ImageTooLargeError extends SpotterError {
+  constructor(message: string, readonly code: 'PAYLOAD_TOO_LARGE' | 'IMAGE_TOO_MANY_PIXELS') {
     super(message);
   }
 }
 
-export class UnsupportedMediaTypeError extends SpotterError {
+/** The bytes are not an image format Spotter reads (judged by content). */
+export class UnsupportedImageError extends SpotterError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
 }
 
@@ -54,20 +91,40 @@ export class ImageDecodeError extends SpotterError {
   readonly code = 'IMAGE_DECODE_FAILED';
 }
 
+/** The job's original image is no longer held (erased, or past its retention). */
+export class ImageGoneError extends SpotterError {
+  readonly code = 'IMAGE_NOT_HELD';
+}
+
+// --- load and dependencies --------------------------------------------------------------
+
+/** Too much work is waiting, or this key sends too fast; the client may retry later. */
 export class OverloadedError extends SpotterError {
-  readonly code = 'OVERLOADED';
-  constructor(message: string, readonly retryAfterS: number) {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+    readonly code: 'OVERLOADED' | 'RATE_LIMITED' | 'TOO_MANY_ACTIVE_JOBS' = 'OVERLOADED',
+  ) {
     super(message);
   }
 }
 
-/** A dependency (Redis, storage) is unreachable; the client may retry later. */
-export class UnavailableError extends SpotterError {
-  readonly code = 'SERVICE_UNAVAILABLE';
+/**
+ * Redis or storage cannot be reached. Messages never name a host, port or path: the cause
+ * (kept for the operator's log) does.
+ */
+export class DependencyUnavailableError extends SpotterError {
   override readonly retryable = true;
-  constructor(message: string, readonly retryAfterS = 5, options?: ErrorOptions) {
-    super(message, options);
+  readonly code: 'REDIS_UNAVAILABLE' | 'STORAGE_UNAVAILABLE';
+  constructor(
+    readonly dependency: 'redis' | 'storage',
+    options?: ErrorOptions & { message?: string; retryAfterS?: number },
+  ) {
+    super(options?.message ?? `${dependency === 'redis' ? 'the queue (Redis)' : 'image storage'} is unavailable; try again shortly`, options);
+    this.code = dependency === 'redis' ? 'REDIS_UNAVAILABLE' : 'STORAGE_UNAVAILABLE';
+    this.retryAfterS = options?.retryAfterS ?? 5;
   }
+  readonly retryAfterS: number;
 }
 
 export class WaitTimeoutError extends SpotterError {
@@ -77,7 +134,49 @@ export class WaitTimeoutError extends SpotterError {
   }
 }
 
+/** One attempt ran past SPOTTER_JOB_TIMEOUT_S. */
+export class JobTimeoutError extends SpotterError {
+  readonly code = 'JOB_TIMEOUT';
+  override readonly retryable = true;
+}
+
+// --- models, configuration, delivery ----------------------------------------------------
+
 /** A model file that is missing, does not load or has unexpected shapes. */
 export class ModelError extends SpotterError {
   readonly code = 'MODEL_ERROR';
+}
+
+/** A model manifest that does not validate, or a name declared twice. */
+export class ModelRegistryError extends SpotterError {
+  readonly code = 'MODEL_REGISTRY_INVALID';
+}
+
+/** The environment does not describe a runnable configuration. */
+export class ConfigError extends SpotterError {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** A webhook attempt that failed (timeout, refused, non-2xx); retried with backoff. */
+export class WebhookDeliveryError extends SpotterError {
+  readonly code = 'WEBHOOK_DELIVERY_FAILED';
+  override readonly retryable = true;
+  constructor(message: string, readonly statusCode: number | null) {
+    super(message);
+  }
+}
+
+/** A webhook host that does not resolve: the client's mistake at submission, maybe a DNS blip at delivery. */
+export class WebhookUrlUnresolvableError extends ValidationError {
+  override readonly retryable = true;
+  constructor(host: string) {
+    super(`webhook_url host ${JSON.stringify(host)} does not resolve`, 'WEBHOOK_URL_UNRESOLVABLE');
+  }
+}
+
+/** A job ended in failure for a reason on Spotter's side (model, storage, lost workers); carries the job's code. */
+export class JobFailedError extends SpotterError {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
 }

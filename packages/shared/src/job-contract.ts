@@ -4,15 +4,15 @@
  * Types are inferred from the schemas so the code and the OpenAPI document agree.
  */
 import { z } from 'zod';
+import { ModelName as modelName } from './model-manifest.js';
 
 /** Queue names. Do not rename: jobs already in Redis would be stranded. */
-export const QueueNames = { detect: 'detect', webhooks: 'webhooks' } as const;
+export const QueueNames = { detect: 'detect', webhooks: 'webhooks', maintenance: 'maintenance' } as const;
 
-export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed']);
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof JobStatus>;
 
 const isoTime = z.iso.datetime().describe('ISO 8601 timestamp (UTC)');
-const modelName = z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'letters, digits, "_", "." or "-" (at most 64)');
 
 /** The text fields of the multipart form of POST /v1/jobs and POST /v1/predict. */
 export const CreateJobFields = z
@@ -50,6 +50,8 @@ export const DetectJobData = z.object({
   image: ImageInfo,
   /** A candidate model to run as well, results kept apart (shadow rollout). */
   shadow: modelName.nullable().optional(),
+  /** Set for the images of a batch: which batch, which item, its source name. */
+  batch: z.object({ id: z.string(), item: z.number().int().nonnegative(), source: z.string().max(1024) }).optional(),
   /** Set when the rollout's canary chose the model. */
   rollout: z.enum(['canary']).optional(),
   /** W3C trace context of the request that created the job. */
@@ -57,9 +59,12 @@ export const DetectJobData = z.object({
 });
 export type DetectJobData = z.infer<typeof DetectJobData>;
 
+export const JobEvent = z.enum(['job.succeeded', 'job.failed', 'job.cancelled']);
+export type JobEvent = z.infer<typeof JobEvent>;
+
 export const WebhookJobData = z.object({
   job_id: z.uuid(),
-  event: z.enum(['job.succeeded', 'job.failed']),
+  event: JobEvent,
   trace: z.record(z.string(), z.string()).optional(),
 });
 export type WebhookJobData = z.infer<typeof WebhookJobData>;
@@ -131,6 +136,8 @@ export const WebhookAttempt = z.object({
   error: z.string().nullable(),
 });
 
+export type WebhookAttempt = z.infer<typeof WebhookAttempt>;
+
 export const WebhookState = z.object({
   url: z.string(),
   state: z.enum(['pending', 'delivered', 'failed']),
@@ -173,12 +180,3 @@ export const WebhookEvent = z.object({
   job: JobView,
 });
 
-/** Links to a job's resources, absolute when a public URL is configured. */
-export function jobLinks(id: string, publicUrl?: string) {
-  const base = `${publicUrl?.replace(/\/$/, '') ?? ''}/v1/jobs/${id}`;
-  return { self: base, annotated: `${base}/annotated` };
-}
-
-export function isFinal(status: JobStatus) {
-  return status === 'succeeded' || status === 'failed';
-}

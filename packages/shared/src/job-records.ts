@@ -1,17 +1,75 @@
-import { JobRecord, jobLinks, type JobCore, type JobView, type WebhookState } from './job-contract.js';
-import { storageKeys, type ObjectStorage } from './storage/object-storage.js';
+import type { DetectJobData, DetectionResult, ErrorDetail, JobCore, JobEvent, JobRecord, JobStatus, JobView, Timings, WebhookState } from './job-contract.js';
 
-/** Writes the job's record; once final it is the source of truth for the job. */
-export async function saveJobRecord(storage: ObjectStorage, record: JobRecord): Promise<void> {
-  await storage.put(storageKeys.result(record.job.id), Buffer.from(JSON.stringify(record)), 'application/json');
+/** Every job JSON and stored record is built here, so they cannot drift apart. */
+
+export function isFinal(status: JobStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
 }
 
-export async function loadJobRecord(storage: ObjectStorage, id: string): Promise<JobRecord | null> {
-  const bytes = await storage.get(storageKeys.result(id));
-  return bytes ? JobRecord.parse(JSON.parse(bytes.toString('utf8'))) : null;
+/** Links to a job's resources, absolute when a public URL is configured. */
+export function jobLinks(id: string, publicUrl?: string) {
+  const base = `${publicUrl?.replace(/\/$/, '') ?? ''}/v1/jobs/${id}`;
+  return { self: base, annotated: `${base}/annotated` };
 }
 
 /** The public JSON of a job. */
 export function toJobView(job: JobCore, publicUrl: string | undefined, webhook: WebhookState | null): JobView {
   return { ...job, links: jobLinks(job.id, publicUrl), webhook };
+}
+
+/** A job that is not final yet, as its owner sees it. */
+export function pendingCore(data: DetectJobData, status: 'queued' | 'running', startedAt: string | null): JobCore {
+  return {
+    id: data.id,
+    status,
+    model: data.model,
+    created_at: data.created_at,
+    started_at: status === 'running' ? startedAt : null,
+    finished_at: null,
+    timings_ms: null,
+    result: null,
+    error: null,
+  };
+}
+
+interface Outcome {
+  startedAt: string | null;
+  finishedAt?: string;
+}
+
+const record = (data: DetectJobData, job: JobCore): JobRecord => ({ owner: data.owner, webhook_url: data.webhook_url, job });
+
+export function succeededRecord(data: DetectJobData, o: Outcome & { timings: Timings; result: DetectionResult }): JobRecord {
+  return record(data, {
+    ...pendingCore(data, 'running', o.startedAt),
+    status: 'succeeded',
+    finished_at: o.finishedAt ?? new Date().toISOString(),
+    timings_ms: o.timings,
+    result: o.result,
+  });
+}
+
+export function failedRecord(data: DetectJobData, o: Outcome & { error: ErrorDetail }): JobRecord {
+  return record(data, {
+    ...pendingCore(data, 'running', o.startedAt),
+    status: 'failed',
+    finished_at: o.finishedAt ?? new Date().toISOString(),
+    error: o.error,
+  });
+}
+
+export function cancelledRecord(data: DetectJobData, startedAt: string | null = null): JobRecord {
+  return record(data, {
+    ...pendingCore(data, 'running', startedAt),
+    status: 'cancelled',
+    finished_at: new Date().toISOString(),
+    error: { code: 'CANCELLED', message: 'the job was cancelled before it ran' },
+  });
+}
+
+/** The webhook event a final status announces. */
+export function eventOf(status: JobStatus): JobEvent {
+  if (status === 'succeeded') return 'job.succeeded';
+  if (status === 'cancelled') return 'job.cancelled';
+  return 'job.failed';
 }

@@ -1,39 +1,44 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
   ConflictError,
+  DependencyUnavailableError,
+  ForbiddenError,
   ImageDecodeError,
-  InvalidRequestError,
+  ImageGoneError,
+  ImageTooLargeError,
+  JobFailedError,
   JobNotFoundError,
-  JobNotReadyError,
   ModelError,
   OverloadedError,
-  PayloadTooLargeError,
   SpotterError,
   UnauthorizedError,
-  UnavailableError,
-  UnsupportedMediaTypeError,
+  UnsupportedImageError,
+  ValidationError,
   WaitTimeoutError,
-  type Logger,
 } from '@spotter/shared';
+import { isRedisUnavailable } from '@spotter/stores';
+import type { Logger } from '@spotter/telemetry';
 
-/** The one place where error classes become HTTP statuses. */
-const STATUS = new Map<Function, number>([
-  [InvalidRequestError, 400],
+/** The one place where error classes become HTTP statuses (subclasses take their parent's). */
+const STATUS: [abstract new (...args: never[]) => SpotterError, number][] = [
+  [ValidationError, 400],
   [UnauthorizedError, 401],
+  [ForbiddenError, 403],
   [JobNotFoundError, 404],
-  [JobNotReadyError, 409],
   [ConflictError, 409],
-  [PayloadTooLargeError, 413],
-  [UnsupportedMediaTypeError, 415],
+  [ImageGoneError, 410],
+  [ImageTooLargeError, 413],
+  [UnsupportedImageError, 415],
   [ImageDecodeError, 422],
   [OverloadedError, 429],
-  [UnavailableError, 503],
+  [DependencyUnavailableError, 503],
   [ModelError, 503],
+  [JobFailedError, 503],
   [WaitTimeoutError, 504],
-]);
+];
 
-function statusOf(err: SpotterError): number {
-  return STATUS.get(err.constructor) ?? 500;
+export function statusOf(err: SpotterError): number {
+  return STATUS.find(([cls]) => err instanceof cls)?.[1] ?? 500;
 }
 
 export const notFound: RequestHandler = (req, res) => {
@@ -41,10 +46,12 @@ export const notFound: RequestHandler = (req, res) => {
 };
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+  return (raw, req, res, _next) => {
+    // A Redis call made outside the stores (BullMQ internals) fails the same way.
+    const err = isRedisUnavailable(raw) ? new DependencyUnavailableError('redis', { cause: raw }) : raw;
     if (err instanceof SpotterError) {
       const status = statusOf(err);
-      if (err instanceof OverloadedError || err instanceof UnavailableError) res.set('Retry-After', String(err.retryAfterS));
+      if (err instanceof OverloadedError || err instanceof DependencyUnavailableError) res.set('Retry-After', String(err.retryAfterS));
       if (status >= 500) log.warn({ err: err.cause ?? err, code: err.code, path: req.path }, err.message);
       const extra = err instanceof WaitTimeoutError ? { job_id: err.jobId } : {};
       res.locals.errorCode = err.code;

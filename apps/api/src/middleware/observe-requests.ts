@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Logger } from '@spotter/shared';
+import type { Logger } from '@spotter/telemetry';
 import { context, propagation, SpanKind, SpanStatusCode, trace, tracer } from '@spotter/telemetry';
 import type { ApiMetrics } from '../api-metrics.js';
 

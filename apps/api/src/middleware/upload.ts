@@ -1,6 +1,6 @@
 import multer from 'multer';
 import type { RequestHandler } from 'express';
-import { InvalidRequestError, PayloadTooLargeError } from '@spotter/shared';
+import { ImageTooLargeError, ValidationError } from '@spotter/shared';
 import { context } from '@spotter/telemetry';
 import type { ApiMetrics } from '../api-metrics.js';
 
@@ -23,17 +23,17 @@ export function imageUpload(maxBytes: number, metrics: ApiMetrics): RequestHandl
       }
       if (!err) {
         if (!req.file) {
-          return next(new InvalidRequestError('missing file field "image" (send multipart/form-data)', 'MISSING_IMAGE'));
+          return next(new ValidationError('missing file field "image" (send multipart/form-data)', 'MISSING_IMAGE'));
         }
         return next();
       }
       if (err instanceof multer.MulterError && err.code === 'LIMIT_FILE_SIZE') {
-        return next(new PayloadTooLargeError(`the image is larger than the limit of ${maxBytes} bytes`));
+        return next(new ImageTooLargeError(`the image is larger than the limit of ${maxBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
       }
       if (err instanceof multer.MulterError && err.code === 'LIMIT_UNEXPECTED_FILE') {
-        return next(new InvalidRequestError(`unexpected file field "${err.field}"; send the image as "image"`));
+        return next(new ValidationError(`unexpected file field "${err.field}"; send the image as "image"`));
       }
-      next(new InvalidRequestError(`malformed multipart body: ${(err as Error).message}`));
+      next(new ValidationError(`malformed multipart body: ${(err as Error).message}`));
     }));
   };
 }

@@ -1,15 +1,21 @@
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
-import type { Redis } from 'ioredis';
-import type { ObjectStorage } from '@spotter/shared';
+import { probe } from '@spotter/shared';
+import type { ObjectStorage } from '@spotter/storage';
 import type { ApiMetrics } from '../api-metrics.js';
+import { bearerToken } from '../middleware/auth.js';
 import { openApiDocument } from '../openapi.js';
 
-const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+export interface SystemDeps {
+  ping: () => Promise<unknown>;
+  storage: ObjectStorage;
+  version: string;
+  metrics: ApiMetrics;
+  metricsToken: string | undefined;
+}
 
-/** Welcome, health, readiness and the API documentation. */
-export function systemRoutes(deps: { redis: Redis; storage: ObjectStorage; version: string; metrics: ApiMetrics }): Router {
+/** Welcome, health, readiness, metrics and the API documentation. */
+export function systemRoutes(deps: SystemDeps): Router {
   const r = Router();
   const doc = openApiDocument(deps.version);
 
@@ -26,12 +32,14 @@ export function systemRoutes(deps: { redis: Redis; storage: ObjectStorage; versi
     res.json({ status: 'ok' });
   });
   r.get('/readyz', async (_req, res) => {
-    const checks = await Promise.allSettled([withTimeout(deps.redis.ping(), 2000), withTimeout(deps.storage.check(), 2000)]);
-    const [redis, storage] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : `error: ${(c.reason as Error).message}`));
-    const ready = checks.every((c) => c.status === 'fulfilled');
+    const [redis, storage] = await Promise.all([probe(deps.ping, 1000), probe(() => deps.storage.check(), 1000)]);
+    const ready = redis === 'ok' && storage === 'ok';
+    if (!ready) res.set('Retry-After', '5');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { redis, storage } });
   });
-  r.get('/metrics', async (_req, res) => {
+  // Queue gauges read Redis at scrape time; while it is down they are left out and
+  // spotter_redis_up reads 0, so Prometheus keeps the process metrics (a 503 would hide them).
+  r.get('/metrics', bearerToken(deps.metricsToken), async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   r.get('/openapi.json', (_req, res) => {

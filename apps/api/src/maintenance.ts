@@ -1,0 +1,61 @@
+import { Worker } from 'bullmq';
+import type { Config } from '@spotter/config';
+import { reconcile, type LifecycleDeps } from '@spotter/jobs';
+import { QueueNames } from '@spotter/shared';
+import type { AlarmStore, JobQueue, RedisClient, WebhookStore } from '@spotter/stores';
+import type { Logger } from '@spotter/telemetry';
+import { evaluateAlarms } from './services/alarm-evaluator.js';
+import type { MonitoringService } from './services/monitoring-service.js';
+
+export interface MaintenanceDeps {
+  config: Config;
+  connection: RedisClient;
+  lifecycle: LifecycleDeps & { webhooks: WebhookStore };
+  monitoring: MonitoringService;
+  alarms: AlarmStore;
+  queue: JobQueue;
+  log: Logger;
+}
+
+/**
+ * Periodic work, as BullMQ job schedulers: each run happens in exactly one process across
+ * all API replicas, and survives restarts. Every API process offers to run it (the API is
+ * always up; workers may be scaled to zero) and declares the schedules again every minute,
+ * so that a Redis that lost its data gets them back.
+ */
+export function startMaintenance(deps: MaintenanceDeps) {
+  const { config, log, queue } = deps;
+  const tasks: Record<string, { everyMs: number; run: () => Promise<unknown> }> = {
+    reconcile: {
+      everyMs: config.jobs.reconcileMs,
+      run: async () => {
+        const report = await reconcile(deps.lifecycle, { graceMs: 10_000 });
+        if (report.requeued || report.completed) log.info({ reconcile: report }, 'repaired jobs from the outbox');
+        return report;
+      },
+    },
+    'evaluate-drift': { everyMs: config.monitoring.evalMs, run: () => evaluateAlarms(deps) },
+  };
+  const worker = new Worker(
+    QueueNames.maintenance,
+    async (job) => {
+      return tasks[job.name]?.run();
+    },
+    { connection: deps.connection, prefix: queue.prefix, concurrency: 1 },
+  );
+  worker.on('failed', (job, err) => log.warn({ task: job?.name, err: err.message }, 'maintenance task failed'));
+  worker.on('error', (err) => log.warn({ err: err.message }, 'maintenance worker error'));
+  const declare = () =>
+    Promise.all(Object.entries(tasks).map(([name, t]) => queue.schedule(name, t.everyMs))).catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'cannot declare the maintenance schedules yet'),
+    );
+  void declare();
+  const timer = setInterval(() => void declare(), 60_000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await worker.close();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '@spotter/config';
+import { drawDetections, probeImage } from '@spotter/imaging';
+import { JobFiles } from '@spotter/jobs';
+import type { ModelRegistry, Rollout, Route } from '@spotter/models';
+import {
+  IMAGE_FORMATS,
+  ImageGoneError,
+  isFinal,
+  JobNotFoundError,
+  JobNotReadyError,
+  OverloadedError,
+  pendingCore,
+  QueueNames,
+  toJobView,
+  ValidationError,
+  type CreateJobFields,
+  type DetectJobData,
+  type JobCore,
+  type JobStatus,
+  type JobView,
+} from '@spotter/shared';
+import { storageKeys, type ObjectStorage } from '@spotter/storage';
+import type { IdempotencyStore, JobQueue, JobStore, WebhookStore } from '@spotter/stores';
+import { injectTraceContext, inSpan, SpanKind } from '@spotter/telemetry';
+import { assertWebhookUrlAllowed } from '@spotter/webhooks';
+import type { JobWaiters } from './job-waiters.js';
+
+export interface JobServiceDeps {
+  config: Config;
+  storage: ObjectStorage;
+  jobs: JobStore;
+  queue: JobQueue;
+  idempotency: IdempotencyStore;
+  webhooks: WebhookStore;
+  rollout: Rollout;
+  registry: ModelRegistry;
+  waiters: JobWaiters;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const messaging = (operation: string, id: string) => ({
+  'messaging.system': 'bullmq',
+  'messaging.operation.type': operation,
+  'messaging.destination.name': QueueNames.detect,
+  'messaging.message.id': id,
+  'spotter.job.id': id,
+});
+
+/** The API's job use cases: admit a job, read it, wait for it, render its annotated image. */
+export class JobService {
+  private readonly files: JobFiles;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.files = new JobFiles(deps.storage);
+  }
+
+  /**
+   * Validates an upload, then admits the job (backlog and per-key limits, atomically),
+   * stores the image and the submission (the job is durable from here), and enqueues it.
+   */
+  async create(owner: string, image: Buffer, fields: CreateJobFields, idempotencyKey?: string): Promise<{ id: string; replayed: boolean }> {
+    const { config } = this.deps;
+    const probe = await probeImage(image, config.images.maxPixels);
+    const route = await this.route(fields.model);
+    if (fields.webhook_url) {
+      if (!config.webhooks.secret) throw new ValidationError('webhooks are disabled: the operator has not set SPOTTER_WEBHOOK_SECRET', 'WEBHOOKS_DISABLED');
+      await assertWebhookUrlAllowed(fields.webhook_url, config.webhooks.allowHosts);
+    }
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new ValidationError('Idempotency-Key must be 1 to 255 printable ASCII characters', 'INVALID_IDEMPOTENCY_KEY');
+    }
+    const id = randomUUID();
+    if (idempotencyKey !== undefined) {
+      const existing = await this.deps.idempotency.claim(owner, idempotencyKey, id);
+      if (existing) return { id: existing, replayed: true };
+    }
+    const data: DetectJobData = {
+      id,
+      owner,
+      model: route.model,
+      min_score: fields.min_score,
+      webhook_url: fields.webhook_url ?? null,
+      created_at: new Date().toISOString(),
+      shadow: route.shadow,
+      ...(route.rollout ? { rollout: route.rollout } : {}),
+      image: { key: storageKeys.image(id), bytes: image.length, format: probe.format, width: probe.width, height: probe.height },
+    };
+    try {
+      await this.admit(data, image);
+    } catch (err) {
+      // Leave nothing half-done: the same Idempotency-Key may be retried.
+      if (idempotencyKey !== undefined) await this.deps.idempotency.release(owner, idempotencyKey).catch(() => undefined);
+      throw err;
+    }
+    return { id, replayed: false };
+  }
+
+  /** A job that names its model gets it; otherwise the rollout decides (live, canary, shadow). */
+  private async route(model: string | undefined): Promise<Route> {
+    const route = model ? { model, shadow: null } : await this.deps.rollout.route();
+    this.deps.registry.get(route.model);
+    return route;
+  }
+
+  private async admit(data: DetectJobData, image: Buffer) {
+    const { jobs, queue, storage, config } = this.deps;
+    const { maxBacklog } = config.http;
+    const admission = await jobs.admit(data, QueueNames.detect, { maxBacklog, maxActive: config.http.rateLimit.maxActiveJobs });
+    if (!admission.ok) {
+      throw admission.reason === 'OVERLOADED'
+        ? new OverloadedError(`the queue holds ${admission.count} jobs, at the limit of ${maxBacklog}`, 5)
+        : new OverloadedError(`this API key has ${admission.count} unfinished jobs, at the limit of ${config.http.rateLimit.maxActiveJobs}`, 1, 'TOO_MANY_ACTIVE_JOBS');
+    }
+    try {
+      await inSpan('storage put', { attributes: { 'spotter.job.id': data.id, 'spotter.storage.key': data.image.key } }, () =>
+        Promise.all([storage.put(data.image.key, image, IMAGE_FORMATS[data.image.format as keyof typeof IMAGE_FORMATS]?.mime ?? 'application/octet-stream'), this.files.savePending(data)]),
+      );
+      await inSpan('detect publish', { kind: SpanKind.PRODUCER, attributes: messaging('publish', data.id) }, () =>
+        // The worker continues this trace from the context carried in the payload.
+        queue.enqueueDetect(data, injectTraceContext()),
+      );
+    } catch (err) {
+      await Promise.allSettled([jobs.abortAdmission(data), storage.delete(data.image.key), this.files.deletePending(data.id)]);
+      throw err;
+    }
+    // The reservation would expire by itself; releasing it now keeps the count exact.
+    await jobs.admitted(data.id).catch(() => undefined);
+  }
+
+  /** The job as its owner sees it; 404 for unknown ids and for other owners' jobs. */
+  async get(owner: string, id: string): Promise<JobView> {
+    if (!UUID.test(id)) throw new JobNotFoundError(id);
+    const { core, webhookUrl } = await this.find(owner, id);
+    return toJobView(core, this.deps.config.http.publicUrl, webhookUrl ? await this.deps.webhooks.read(id, webhookUrl) : null);
+  }
+
+  /** Redis while it knows the job, then the stored record, then the outbox (accepted, Redis lost it). */
+  private async find(owner: string, id: string): Promise<{ core: JobCore; webhookUrl: string | null }> {
+    const stored = await this.deps.jobs.get(id);
+    if (stored) {
+      if (stored.data.owner !== owner) throw new JobNotFoundError(id);
+      const core = stored.record?.job ?? pendingCore(stored.data, stored.status === 'running' ? 'running' : 'queued', stored.startedAt);
+      return { core, webhookUrl: stored.data.webhook_url };
+    }
+    const record = await this.files.loadResult(id);
+    if (record) {
+      if (record.owner !== owner) throw new JobNotFoundError(id);
+      return { core: record.job, webhookUrl: record.webhook_url };
+    }
+    const pending = await this.files.loadPending(id);
+    if (pending && pending.owner === owner) return { core: pendingCore(pending, 'queued', null), webhookUrl: pending.webhook_url };
+    throw new JobNotFoundError(id);
+  }
+
+  /** The owner's jobs, newest first, a page at a time. */
+  list(owner: string, q: { limit: number; cursor?: string | undefined; status?: JobStatus | undefined; batch?: string | undefined }) {
+    return this.deps.jobs.list(owner, q);
+  }
+
+  /** Waits up to `seconds` for the job to reach a final state, then returns it as it is. */
+  async wait(owner: string, id: string, seconds: number): Promise<JobView> {
+    const deadline = Date.now() + seconds * 1000;
+    let view = await this.get(owner, id);
+    while (!isFinal(view.status)) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      // Woken by the queue's completion event, which carries the record: no further reads.
+      // The short cap covers missed events and ends decided elsewhere (cancel, reconciler).
+      const record = await this.deps.waiters.next(id, Math.min(left, 1000));
+      view = record ? toJobView(record.job, this.deps.config.http.publicUrl, view.webhook) : await this.get(owner, id);
+    }
+    return view;
+  }
+
+  /** The annotated JPEG of a succeeded job, rendered once and cached in storage. */
+  async annotated(owner: string, id: string): Promise<Buffer> {
+    const view = await this.get(owner, id);
+    if (view.status !== 'succeeded' || !view.result) {
+      throw new JobNotReadyError(`job ${id} is ${view.status}; the annotated image exists once it has succeeded`);
+    }
+    const { storage, config } = this.deps;
+    const cached = await storage.get(storageKeys.annotated(id));
+    if (cached) return cached;
+    const original = await storage.get(storageKeys.image(id));
+    if (!original) throw new ImageGoneError(`the image of job ${id} is no longer held, so its annotated picture cannot be drawn`);
+    const jpeg = await drawDetections(original, view.result.detections, config.images.maxPixels);
+    await storage.put(storageKeys.annotated(id), jpeg, 'image/jpeg');
+    return jpeg;
+  }
+}

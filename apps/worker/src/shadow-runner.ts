@@ -1,0 +1,62 @@
+import { compareDetections } from '@spotter/evaluation';
+import { decodeToFit } from '@spotter/imaging';
+import type { Rollout } from '@spotter/models';
+import type { DetectJobData, JobRecord } from '@spotter/shared';
+import { storageKeys, type ObjectStorage } from '@spotter/storage';
+import { inSpan, type Logger } from '@spotter/telemetry';
+import type { ModelPool } from './model-pool.js';
+
+export interface ShadowDeps {
+  storage: ObjectStorage;
+  models: ModelPool;
+  rollout: Rollout;
+  maxPixels: number;
+  log: Logger;
+}
+
+/**
+ * Runs shadow candidates on jobs that have already answered, one at a time per worker (so
+ * shadows take at most one inference slot), at most `maxPending` waiting; beyond that they
+ * are skipped and counted. Owned by the worker process and closed on shutdown: runs not
+ * started by then are dropped (they are never part of an answer).
+ */
+export class ShadowRunner {
+  private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private closed = false;
+
+  constructor(private readonly deps: ShadowDeps, private readonly maxPending = 64) {}
+
+  /** Queues the candidate's run on the job's image when the job asks for one; never waits for it. */
+  offer(data: DetectJobData, live: JobRecord): void {
+    const candidate = data.shadow;
+    if (!candidate || !live.job.result || this.closed) return;
+    if (this.pending >= this.maxPending) {
+      void this.deps.rollout.recordShadow(candidate, 'skipped').catch(() => undefined);
+      return;
+    }
+    this.pending++;
+    this.tail = this.tail
+      .then(() => (this.closed ? undefined : this.runOnce(data, candidate, live)))
+      .finally(() => void this.pending--);
+  }
+
+  /** Stops taking runs and waits for the one in progress. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.tail;
+  }
+
+  /** Runs the candidate, stores its answer apart and adds up agreement. Failures are only logged. */
+  private async runOnce(data: DetectJobData, candidate: string, live: JobRecord): Promise<void> {
+    const { storage, models, rollout, maxPixels, log } = this.deps;
+    await inSpan('shadow', { attributes: { 'spotter.job.id': data.id, 'spotter.model.name': candidate } }, async () => {
+      const bytes = await storage.get(data.image.key);
+      if (!bytes) return;
+      const detections = await models.use(candidate, async (detector) => (await detector.detect(await decodeToFit(bytes, detector.inputSize, maxPixels), data.min_score)).detections);
+      await storage.put(storageKeys.shadow(data.id), Buffer.from(JSON.stringify({ id: data.id, model: candidate, detections })), 'application/json');
+      const { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum } = compareDetections(live.job.result!.detections, detections);
+      await rollout.recordShadow(candidate, { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum });
+    }).catch((err: unknown) => log.warn({ job_id: data.id, candidate, err }, 'shadow run failed'));
+  }
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+export const ModelName = z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'letters, digits, "_", "." or "-" (at most 64)');
+
+/**
+ * A model as the registry knows it: `<SPOTTER_MODEL_DIR>/<name>.model.json`. Several
+ * manifests may share one .onnx file with different settings (a stricter threshold, say).
+ */
+export const ModelManifest = z.object({
+  name: ModelName,
+  version: z.string().max(64).optional(),
+  /** The .onnx file, relative to the manifest's directory. */
+  file: z.string().regex(/^[^/\\]+\.onnx$/, 'a file name in the model directory'),
+  /** When given, the file must have this digest or the model is refused. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  format: z.enum(['yolox', 'yolov8']).default('yolox'),
+  /** Expected square input size; checked against the file at load. */
+  input_size: z.number().int().positive().optional(),
+  /** `coco` (80 classes) or the class names in order. */
+  labels: z.union([z.literal('coco'), z.array(z.string()).min(1)]).default('coco'),
+  /** Floor under every job's min_score. */
+  score_threshold: z.number().min(0).max(1).default(0),
+  nms_iou: z.number().gt(0).max(1).default(0.45),
+  max_detections: z.number().int().positive().max(1000).default(300),
+  /** An evaluation report (spotter eval) describing this model, relative to the directory. */
+  eval_report: z.string().optional(),
+});
+export type ModelManifest = z.infer<typeof ModelManifest>;
+
+/** A manifest the registry has read, with where its file is and what that file is. */
+export interface RegisteredModel extends ModelManifest {
+  /** Absolute path of the .onnx file. */
+  path: string;
+  /** The manifest's version, or the first 12 hex digits of the file's sha256. */
+  version: string;
+  /** Null when the file is missing or its digest does not match the manifest. */
+  problem: string | null;
+}

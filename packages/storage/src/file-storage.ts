@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DependencyUnavailableError } from '@spotter/shared';
+import { assertValidKey, assertValidPrefix, type ObjectStorage, type StoredObject } from './object-storage.js';
+
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** Any failure but "no such file" means the disk is not usable now (permissions, full, I/O). */
+async function unavailableOnError<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new DependencyUnavailableError('storage', { cause: err });
+  }
+}
+
+/** Filesystem adapter: one file per key under `root`, written atomically. */
+export class FileStorage implements ObjectStorage {
+  readonly describe: string;
+  /** Directories known to exist: one mkdir per prefix, not one per write. */
+  private readonly made = new Set<string>();
+  constructor(private readonly root: string) {
+    this.root = path.resolve(root);
+    this.describe = `file://${this.root}`;
+  }
+
+  private pathOf(key: string) {
+    assertValidKey(key);
+    const p = path.resolve(this.root, key);
+    // Belt and braces: the key pattern already forbids this.
+    if (!p.startsWith(this.root + path.sep)) throw new Error(`storage key escapes the root: ${key}`);
+    return p;
+  }
+
+  async put(key: string, body: Buffer, _contentType?: string): Promise<void> {
+    const p = this.pathOf(key);
+    const dir = path.dirname(p);
+    await unavailableOnError(async () => {
+      if (!this.made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.made.add(dir);
+      }
+      // Write then rename so readers never see a half-written object.
+      const tmp = `${p}.${randomUUID()}.tmp`;
+      try {
+        await writeFile(tmp, body);
+      } catch (err) {
+        // The directory was removed behind our back: make it again, once.
+        if (!isMissing(err)) throw err;
+        await mkdir(dir, { recursive: true });
+        await writeFile(tmp, body);
+      }
+      await rename(tmp, p);
+    });
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    const p = this.pathOf(key);
+    return unavailableOnError(() => readFile(p).catch((err: unknown) => (isMissing(err) ? null : Promise.reject(err))));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const p = this.pathOf(key);
+    return unavailableOnError(() => stat(p).then(() => true, (err: unknown) => (isMissing(err) ? false : Promise.reject(err))));
+  }
+
+  async delete(key: string): Promise<void> {
+    const p = this.pathOf(key);
+    await unavailableOnError(() => rm(p, { force: true }));
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    assertValidPrefix(prefix);
+    const walk = async function* (dir: string, keyPrefix: string): AsyncIterable<StoredObject> {
+      const entries = await unavailableOnError(() => readdir(dir, { withFileTypes: true }).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err))));
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory()) yield* walk(full, `${keyPrefix}${e.name}/`);
+        else if (e.isFile() && !e.name.endsWith('.tmp')) {
+          const s = await stat(full).catch(() => null);
+          if (s) yield { key: `${keyPrefix}${e.name}`, bytes: s.size, modifiedAt: s.mtime };
+        }
+      }
+    };
+    yield* walk(path.join(this.root, prefix), prefix);
+  }
+
+  async check(): Promise<void> {
+    await unavailableOnError(async () => {
+      await mkdir(this.root, { recursive: true });
+      const probe = path.join(this.root, `.probe-${randomUUID()}`);
+      await writeFile(probe, '');
+      await rm(probe, { force: true });
+    });
+  }
+}

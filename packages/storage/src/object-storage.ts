@@ -1,0 +1,51 @@
+/**
+ * The storage port: a flat key -> bytes store. Keys are built by Spotter only (`storageKeys`),
+ * never from anything a client sends. Adapters turn "cannot reach or write the backend" into
+ * DependencyUnavailableError('storage'), whose message names no host, port or path.
+ */
+export interface ObjectStorage {
+  /** Human-readable location for logs (no credentials). */
+  readonly describe: string;
+  put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** The object's bytes, or null when there is no such key. */
+  get(key: string): Promise<Buffer | null>;
+  /** Whether the key exists, without reading it. */
+  exists(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Every object whose key starts with `prefix` (a folder such as `pending/`), in no particular order. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  /** Throws when the backend cannot be reached or written. */
+  check(): Promise<void>;
+}
+
+export interface StoredObject {
+  key: string;
+  bytes: number;
+  modifiedAt: Date;
+}
+
+const KEY = /^[a-z]+(\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127})+$/;
+const PREFIX = /^[a-z]+\/([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\/)*$/;
+
+/** Refuses any key that is not one Spotter builds, so no path can escape the root. */
+export function assertValidKey(key: string): void {
+  if (!KEY.test(key) || key.includes('..')) throw new Error(`invalid storage key ${JSON.stringify(key)}`);
+}
+
+/** Refuses a list prefix that is not a folder of keys Spotter builds. */
+export function assertValidPrefix(prefix: string): void {
+  if (!PREFIX.test(prefix) || prefix.includes('..')) throw new Error(`invalid storage prefix ${JSON.stringify(prefix)}`);
+}
+
+/** Every key Spotter writes, in one place. */
+export const storageKeys = {
+  image: (id: string) => `images/${id}`,
+  /** Written before a job is accepted, removed once it is final and announced: the outbox. */
+  pending: (id: string) => `pending/${id}.json`,
+  result: (id: string) => `results/${id}.json`,
+  annotated: (id: string) => `annotated/${id}.jpg`,
+  shadow: (id: string) => `shadow/${id}.json`,
+  feedback: (id: string) => `feedback/${id}.json`,
+  /** The id in a key of one of the folders above. */
+  idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
+};

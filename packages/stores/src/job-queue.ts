@@ -1,0 +1,160 @@
+import { Queue, QueueEvents, type JobsOptions, type WorkerOptions } from 'bullmq';
+import type { Config } from '@spotter/config';
+import { QueueNames, type AlertJobData, type DetectJobData, type JobEvent, type WebhookJobData } from '@spotter/shared';
+import { redisCall, type RedisClient } from './redis-connection.js';
+
+/**
+ * BullMQ takes from a queue's wait list before its prioritized set, so realtime jobs (no
+ * priority) always go before batch work (priority 1), whatever the batch's size.
+ */
+export const BATCH_PRIORITY = 1;
+
+/** Retry and retention policy of each queue, kept in one place. */
+export function jobOptions(cfg: Config) {
+  const detect: JobsOptions = {
+    // The processor counts attempts itself (crashed ones included) and ends the job on its
+    // last one; BullMQ's own count can then never fail a job behind its back.
+    attempts: cfg.jobs.attempts,
+    backoff: { type: 'exponential', delay: cfg.jobs.backoffMs },
+    removeOnComplete: { age: cfg.jobs.retentionS },
+    removeOnFail: { age: cfg.jobs.retentionS },
+  };
+  // With the defaults (9 attempts, 15 s doubling) retries span about 64 minutes.
+  const webhooks: JobsOptions = {
+    attempts: cfg.webhooks.attempts,
+    backoff: { type: 'exponential', delay: cfg.webhooks.backoffMs },
+    removeOnComplete: { age: 7 * 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+  const maintenance: JobsOptions = { removeOnComplete: 100, removeOnFail: 100 };
+  return { detect, webhooks, maintenance };
+}
+
+/**
+ * How a worker holds its jobs. A job whose worker died is taken over within
+ * SPOTTER_TAKEOVER_S: the lock expires after 2/3 of it and the stall check runs every 1/3.
+ * BullMQ never fails a stalled job by itself (the limit is out of reach): the processor
+ * sees the crashed attempts (`stalledCounter`) and ends the job with a record and a webhook.
+ */
+export function detectWorkerOptions(cfg: Config): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> {
+  return {
+    lockDuration: Math.round((cfg.jobs.takeoverMs * 2) / 3),
+    stalledInterval: Math.round(cfg.jobs.takeoverMs / 3),
+    maxStalledCount: 1_000_000,
+  };
+}
+
+export type DetectQueueState = 'waiting' | 'prioritized' | 'delayed' | 'active' | 'completed' | 'failed' | 'unknown';
+
+const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+
+/** The queue port: Spotter's three BullMQ queues behind the operations Spotter needs. */
+export class JobQueue {
+  readonly detect: Queue<DetectJobData>;
+  readonly webhooks: Queue<WebhookJobData | AlertJobData>;
+  readonly maintenance: Queue;
+
+  constructor(connection: RedisClient, readonly prefix: string, cfg: Config) {
+    const opts = jobOptions(cfg);
+    const base = { connection, prefix };
+    this.detect = new Queue<DetectJobData>(QueueNames.detect, { ...base, defaultJobOptions: opts.detect });
+    this.webhooks = new Queue<WebhookJobData | AlertJobData>(QueueNames.webhooks, { ...base, defaultJobOptions: opts.webhooks });
+    this.maintenance = new Queue(QueueNames.maintenance, { ...base, defaultJobOptions: opts.maintenance });
+  }
+
+  /** Enqueues a detect job under its own id (a second add of the same id is a no-op). */
+  enqueueDetect(data: DetectJobData, trace?: Record<string, string>): Promise<void> {
+    return redisCall(async () => {
+      await this.detect.add('detect', { ...data, ...(trace ? { trace } : {}) }, { jobId: data.id, ...(data.batch ? { priority: BATCH_PRIORITY } : {}) });
+    });
+  }
+
+  /** Where a detect job is in the queue (and what a completed one returned), or null when the queue holds no such job. */
+  detectJob(id: string): Promise<{ state: DetectQueueState; returnvalue: unknown } | null> {
+    return redisCall(async () => {
+      const job = await this.detect.getJob(id);
+      return job ? { state: (await job.getState()) as DetectQueueState, returnvalue: job.returnvalue } : null;
+    });
+  }
+
+  /** Removes a detect job that no worker holds; false when it is running (locked) or gone. */
+  removeDetect(id: string): Promise<boolean> {
+    return redisCall(async () => (await this.detect.remove(id)) === 1);
+  }
+
+  /** Schedules the delivery of a job's final event (once per job: the id deduplicates). */
+  enqueueWebhook(id: string, event: JobEvent, trace?: Record<string, string>): Promise<void> {
+    return redisCall(async () => {
+      await this.webhooks.add('deliver', { job_id: id, event, ...(trace ? { trace } : {}) }, { jobId: id });
+    });
+  }
+
+  /** Whether a webhook delivery for this job is still queued or being retried. */
+  webhookInFlight(id: string): Promise<boolean> {
+    return redisCall(async () => {
+      const job = await this.webhooks.getJob(id);
+      if (!job) return false;
+      const state = await job.getState();
+      return state !== 'completed' && state !== 'failed';
+    });
+  }
+
+  enqueueAlert(alert: AlertJobData): Promise<void> {
+    return redisCall(async () => void (await this.webhooks.add('alert', alert, { jobId: alert.event_id })));
+  }
+
+  /** Counts per queue and state, read from Redis. */
+  counts(): Promise<Record<string, Record<(typeof STATES)[number], number>>> {
+    return redisCall(async () => {
+      const out: Record<string, Record<(typeof STATES)[number], number>> = {};
+      for (const q of [this.detect, this.webhooks]) {
+        const c = await q.getJobCounts(...STATES);
+        out[q.name] = Object.fromEntries(STATES.map((s) => [s, c[s] ?? 0])) as Record<(typeof STATES)[number], number>;
+      }
+      return out;
+    });
+  }
+
+  /** Age of the oldest job waiting in each queue (0 when none). */
+  oldestWaitingAgeS(): Promise<Record<string, number>> {
+    return redisCall(async () => {
+      const out: Record<string, number> = {};
+      for (const q of [this.detect, this.webhooks]) {
+        // Jobs enter one end of the wait list and leave the other; look at both ends.
+        const ends = [...(await q.getWaiting(0, 0)), ...(await q.getWaiting(-1, -1))];
+        const oldest = Math.min(...ends.map((j) => j.timestamp));
+        out[q.name] = Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Declares a repeating maintenance job (one run per period across all processes).
+   * Idempotent; processes call it again now and then so that an emptied Redis gets it back.
+   */
+  schedule(name: string, everyMs: number): Promise<void> {
+    return redisCall(async () => void (await this.maintenance.upsertJobScheduler(name, { every: everyMs }, { name })));
+  }
+
+  /**
+   * Calls `listener` when a detect job completes or fails, with the completed job's return
+   * value. Uses its own blocking connection.
+   */
+  onDetectFinished(connection: RedisClient, listener: (id: string, returnvalue?: unknown) => void, onError: (err: Error) => void) {
+    const events = new QueueEvents(QueueNames.detect, { connection, prefix: this.prefix });
+    events.on('completed', ({ jobId, returnvalue }) => listener(jobId, returnvalue));
+    events.on('failed', ({ jobId }) => listener(jobId));
+    events.on('error', onError);
+    return events;
+  }
+
+  /** The BullMQ queues themselves, for the admin dashboard only. */
+  dashboardQueues(): Queue[] {
+    return [this.detect, this.webhooks, this.maintenance];
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.detect.close(), this.webhooks.close(), this.maintenance.close()]);
+  }
+}

@@ -1,0 +1,39 @@
+import type { ModelManifest } from '@spotter/shared';
+import { COCO_LABELS } from './coco-labels.js';
+import type { OutputFormat } from './output-decoders.js';
+
+/** What pre- and post-processing need to know about a model. */
+export interface ModelSpec {
+  name: string;
+  /** Version shown in results (the manifest's, or a prefix of the file's sha256). */
+  version: string;
+  format: OutputFormat;
+  labels: readonly string[];
+  /** Channel order the model was trained with (YOLOX: BGR; Ultralytics: RGB scaled 0..1). */
+  bgr: boolean;
+  /** Pixel scale: 1 for YOLOX (0..255), 1/255 for Ultralytics exports. */
+  pixelScale: number;
+  iouThreshold: number;
+  maxDetections: number;
+  /** Floor under the caller's min score. */
+  minScore: number;
+  /** Expected input size; the file's must match. */
+  inputSize?: number;
+}
+
+/** How to pre- and post-process a model described by a registry manifest. */
+export function specFromManifest(m: ModelManifest & { version?: string | undefined }, version = m.version ?? 'unversioned'): ModelSpec {
+  return {
+    name: m.name,
+    version,
+    format: m.format,
+    labels: m.labels === 'coco' ? COCO_LABELS : m.labels,
+    // YOLOX exports take BGR 0..255; Ultralytics exports RGB scaled to 0..1.
+    bgr: m.format === 'yolox',
+    pixelScale: m.format === 'yolox' ? 1 : 1 / 255,
+    iouThreshold: m.nms_iou,
+    maxDetections: m.max_detections,
+    minScore: m.score_threshold,
+    ...(m.input_size ? { inputSize: m.input_size } : {}),
+  };
+}
