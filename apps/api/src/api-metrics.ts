@@ -2,6 +2,7 @@ import { createRegistry, prom, SECONDS_BUCKETS } from '@spotter/telemetry';
 import type { Queue } from 'bullmq';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+const BACKLOG_STATES = ['waiting', 'prioritized', 'delayed'] as const;
 
 async function oldestWaitingAgeS(queue: Queue): Promise<number> {
   // Jobs enter one end of the wait list and leave the other; look at both ends.
@@ -45,6 +46,21 @@ export function createApiMetrics(queues: Record<string, Queue>, lastDrift: () =>
         for (const q of all) {
           const counts = await q.getJobCounts(...STATES);
           for (const state of STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
+        }
+      },
+    }),
+    // One number for autoscalers (KEDA) and alerts: every job that waits for a worker slot.
+    // BullMQ keeps prioritized and delayed (retry back-off) jobs outside the wait list, so
+    // the wait list's length alone under-counts demand.
+    queueBacklog: new prom.Gauge({
+      name: 'spotter_queue_backlog',
+      help: 'Jobs waiting for a worker in each queue: waiting + prioritized + delayed',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        for (const q of all) {
+          const c = await q.getJobCounts(...BACKLOG_STATES);
+          this.set({ queue: q.name }, BACKLOG_STATES.reduce((n, s) => n + (c[s] ?? 0), 0));
         }
       },
     }),
