@@ -39,14 +39,19 @@ const SECRET_PLACEHOLDER = (key: string) => `placeholder-for-${key}-0123456789`;
 const hasKubectl = have('kubectl');
 if (!hasKubectl) console.warn('test/deploy/kubernetes.test.ts skipped: kubectl not found (scripts/test.mjs installs it where apt has it)');
 
-describe.skipIf(!hasKubectl)('Kubernetes manifests (kubectl kustomize)', async () => {
-  const rendered = Object.fromEntries(await Promise.all(OVERLAYS.map(async (o) => [o, await render(o)] as const))) as Record<Overlay, K8sObject[]>;
+describe.skipIf(!hasKubectl)('Kubernetes manifests (kubectl kustomize)', () => {
+  // Rendered before the tests, not while collecting them, so that a skip never runs kubectl.
+  let rendered: Record<Overlay, K8sObject[]>;
+  let version: string;
+  beforeAll(async () => {
+    rendered = Object.fromEntries(await Promise.all(OVERLAYS.map(async (o) => [o, await render(o)] as const))) as Record<Overlay, K8sObject[]>;
+    version = (JSON.parse(await readFile(path.join(root, 'apps/api/package.json'), 'utf8')) as { version: string }).version;
+  });
   const deployments = (o: Overlay) => ofKind(rendered[o], 'Deployment');
   const component = (d: K8sObject) => d.metadata.labels?.['app.kubernetes.io/component'];
   const workers = (o: Overlay) => deployments(o).filter((d) => component(d) === 'worker');
   const api = (o: Overlay) => named(rendered[o], 'Deployment', 'spotter-api');
   const envOf = (o: Overlay, c: Container) => containerEnv(rendered[o], c, o === 'dev' ? undefined : SECRET_PLACEHOLDER);
-  const version = (JSON.parse(await readFile(path.join(root, 'apps/api/package.json'), 'utf8')) as { version: string }).version;
 
   it.each(OVERLAYS)('%s: renders the API, workers, autoscalers, budgets, policies and monitors', (o) => {
     const kinds = new Set(rendered[o].map((x) => x.kind));
