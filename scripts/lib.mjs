@@ -73,16 +73,27 @@ export async function ensureModel() {
 
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 
-/** Installs a Debian package when `present()` is false: with apt-get as root, else stops with `hint`. */
-function ensureDebianPackage(present, pkg, hint) {
-  if (present()) return;
+/**
+ * Installs a Debian package when `present()` is false: with apt-get as root, else stops with
+ * `hint`. With `optional`, a package that cannot be had is reported and the run goes on
+ * (the tests that need it skip and say why).
+ */
+function ensureDebianPackage(present, pkg, hint, { optional = false } = {}) {
+  if (present()) return true;
   if (process.getuid?.() === 0 && which('apt-get')) {
     say(`installing ${pkg} with apt-get`);
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    return;
+    if (!optional) {
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      return true;
+    }
+    const opts = { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+    if (spawnSync('apt-get', ['update', '-qq'], opts).status === 0) spawnSync('apt-get', ['install', '-y', '-qq', pkg], opts);
+    if (present()) return true;
   }
-  fail(hint);
+  if (!optional) fail(hint);
+  say(`warning: ${hint}`);
+  return false;
 }
 
 /** Makes sure `redis-server` exists (only needed when REDIS_URL is unset). */
@@ -101,6 +112,21 @@ export function ensureBaselineDeps() {
 /** Debian's Chromium for the browser tests (never a downloaded browser build). */
 export function ensureChromium() {
   ensureDebianPackage(() => existsSync('/usr/bin/chromium'), 'chromium', 'chromium not found at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)');
+}
+
+/**
+ * kubectl renders the Kubernetes manifests offline (`kubectl kustomize`); prometheus and
+ * promtool check and run the monitoring config. Both only serve test/deploy, so a machine
+ * without them still runs the rest of the suite.
+ */
+export function ensureDeployTools() {
+  ensureDebianPackage(() => Boolean(which('kubectl')), 'kubectl', 'kubectl not found: test/deploy/kubernetes.test.ts will skip (install kubectl with kustomize v5)', { optional: true });
+  ensureDebianPackage(
+    () => Boolean(which('prometheus') && which('promtool')),
+    'prometheus',
+    'prometheus/promtool not found: test/deploy/prometheus.test.ts will skip (Debian: apt-get install prometheus)',
+    { optional: true },
+  );
 }
 
 export function freePort() {

@@ -1,12 +1,13 @@
 // `npm test`: set up, type-check, then run the whole suite against real Redis, S3 and the model.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureChromium, ensureDependencies, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
+import { ensureChromium, ensureDependencies, ensureDeployTools, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
 
 ensureDependencies();
 await ensureModel();
 ensureRedisServer();
 ensureChromium();
+ensureDeployTools();
 
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 for (const [label, cmd, args] of [

@@ -7,6 +7,14 @@ import { root } from '../scripts/lib.mjs';
 
 type Service = { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; ports?: string[]; container_name?: string };
 
+/** A digest, or a tag with at least major.minor (7.4.6-alpine, v2.53.5) or a dated release (MinIO's). */
+function isPinned(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  // The tag follows the last ':' after the last '/' (a registry host may carry a port).
+  const tag = /:([^:/]+)$/.exec(image)?.[1] ?? '';
+  return /\d+\.\d+/.test(tag) || /^RELEASE\.\d{4}-\d{2}-\d{2}T/.test(tag);
+}
+
 // No Docker engine runs here: check the file's structure and its env against the config schema.
 describe('docker-compose.yml', async () => {
   const compose = parse(await readFile(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
@@ -37,6 +45,15 @@ describe('docker-compose.yml', async () => {
     expect(cfg.redis.url).toBe('redis://redis:6379');
     expect(cfg.http.apiKeys.length).toBeGreaterThan(0);
     expect(cfg.telemetry.otlpEndpoint).toBe('http://otel-collector:4318');
+  });
+
+  it('pins every image to a release (no latest, no major-only tag)', () => {
+    const images = Object.entries(services).flatMap(([name, s]) => (s.image ? [[name, s.image] as const] : []));
+    expect(images.length).toBeGreaterThanOrEqual(7);
+    for (const [name, image] of images) expect(isPinned(image), `${name}: ${image}`).toBe(true);
+    // What the file had before: floating tags are refused.
+    for (const floating of ['minio/minio:latest', 'minio/minio', 'redis:7-alpine', 'localhost:5000/grafana']) expect(isPinned(floating), floating).toBe(false);
+    expect(isPinned(`redis@sha256:${'a'.repeat(64)}`)).toBe(true);
   });
 
   it('has Prometheus scrape the ports the api and workers listen on', async () => {
