@@ -316,7 +316,7 @@ describe.skipIf(!hasKubectl)('Kubernetes manifests (kubectl kustomize)', () => {
     });
 
     it('exports the series the KEDA query reads, with the labels it selects', async () => {
-      const samples = parsePrometheus(await (await fetch(`${spotter.url}/metrics`)).text());
+      const samples = parsePrometheus(await (await fetch(`${spotter.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
       const so = named(rendered.production, 'ScaledObject', 'spotter-worker');
       const selectors = selectorsOf(so.spec.triggers[0].metadata.query);
       expect(selectors.map((s) => s.name).sort()).toEqual(['spotter_queue_backlog', 'spotter_queue_jobs']);
@@ -325,6 +325,14 @@ describe.skipIf(!hasKubectl)('Kubernetes manifests (kubectl kustomize)', () => {
         const own = s.matchers.filter((m) => m.label !== 'namespace');
         expect(own.every((m) => m.op === '='), 'plain equality matchers').toBe(true);
         expect(samples.filter((x) => x.name === s.name && own.every((m) => x.labels[m.label] === m.value)), s.name).toHaveLength(1);
+      }
+    });
+
+    it('serves /metrics only with the token the ServiceMonitors send', async () => {
+      for (const base of [spotter.url, workerBase]) {
+        expect((await fetch(`${base}/metrics`)).status, base).toBe(401);
+        expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, base).toBe(401);
+        expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, base).toBe(200);
       }
     });
 
@@ -337,7 +345,7 @@ describe.skipIf(!hasKubectl)('Kubernetes manifests (kubectl kustomize)', () => {
         await queue.add('detect', { probe: 'waiting' });
         await queue.add('detect', { probe: 'prioritized' }, { priority: 5 });
         await queue.add('detect', { probe: 'delayed' }, { delay: 600_000 });
-        const samples = parsePrometheus(await (await fetch(`${spotter.url}/metrics`)).text());
+        const samples = parsePrometheus(await (await fetch(`${spotter.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
         expect(valueOf(samples, 'spotter_queue_jobs', { queue: 'detect', state: 'waiting' })).toBe(1);
         expect(valueOf(samples, 'spotter_queue_backlog', { queue: 'detect' })).toBe(3);
         expect(valueOf(samples, 'spotter_queue_backlog', { queue: 'webhooks' })).toBe(0);

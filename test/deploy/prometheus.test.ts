@@ -145,7 +145,8 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a running API and wo
     const hookHost = `127.0.0.1:${(hook.address() as AddressInfo).port}`;
     hookUrl = `http://${hookHost}`;
     spotter = await startSpotter({
-      SPOTTER_API_KEYS: KEY,
+      // An admin key: the test also freezes a monitoring reference.
+      SPOTTER_ADMIN_KEYS: KEY,
       SPOTTER_METRICS_TOKEN: TOKEN,
       SPOTTER_WEBHOOK_SECRET: 'prometheus-test-webhook-secret',
       SPOTTER_WEBHOOK_ALLOW_HOSTS: hookHost,
@@ -221,7 +222,7 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a running API and wo
       for (const j of jobs) expect(j.status, JSON.stringify(j.body)).toBe(202);
       for (const j of jobs) await getJson(`${spotter.url}/v1/jobs/${j.body.id}?wait=30`, auth);
       // Wait until Prometheus holds what the worker counted, so that round 2 is an increase.
-      const counted = async () => parsePrometheus(await (await fetch(`${workerUrl}/metrics`)).text()).filter((x) => x.name === 'spotter_jobs_total').reduce((n, x) => n + x.value, 0);
+      const counted = async () => parsePrometheus(await (await fetch(`${workerUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()).filter((x) => x.name === 'spotter_jobs_total').reduce((n, x) => n + x.value, 0);
       const want = await counted();
       await until(async () => {
         const r = await query(promUrl, 'sum(spotter_jobs_total)');
@@ -235,7 +236,7 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a running API and wo
       }
     }
     // Webhook deliveries run after the job's final state.
-    const gaveUp = async () => valueOf(parsePrometheus(await (await fetch(`${workerUrl}/metrics`)).text()), 'spotter_webhook_deliveries_total', { outcome: 'gave_up' });
+    const gaveUp = async () => valueOf(parsePrometheus(await (await fetch(`${workerUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()), 'spotter_webhook_deliveries_total', { outcome: 'gave_up' });
     await until(async () => ((await gaveUp()) === 2 ? true : undefined));
 
     const dashboard = JSON.parse(await readFile(path.join(root, 'deploy/grafana/dashboards/spotter.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
