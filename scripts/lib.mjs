@@ -159,15 +159,17 @@ async function waitForPort(port, child, ms = 10_000) {
 }
 
 /**
- * Starts a private redis-server on a free loopback port with AOF persistence under `dir`.
- * Returns its URL and a stop function.
+ * Starts a private redis-server on a free loopback port (or `port`, to restart one) with AOF
+ * persistence under `dir`; `args` adds server options. Returns its URL and a stop function.
+ * @param {string} dir
+ * @param {{ quiet?: boolean, port?: number, args?: string[] }} [opts]
  */
-export async function startRedis(dir, { quiet = true } = {}) {
+export async function startRedis(dir, { quiet = true, port: wanted, args = [] } = {}) {
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning', ...args],
     { stdio: quiet ? 'ignore' : 'inherit' },
   );
   await waitForPort(port, child);

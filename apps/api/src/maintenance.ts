@@ -20,8 +20,8 @@ export interface MaintenanceDeps {
 /**
  * Periodic work, as BullMQ job schedulers: each run happens in exactly one process across
  * all API replicas, and survives restarts. Every API process offers to run it (the API is
- * always up; workers may be scaled to zero) and declares the schedules again every minute,
- * so that a Redis that lost its data gets them back.
+ * always up; workers may be scaled to zero) and declares the schedules again every
+ * reconciliation period (at most a minute), so that a Redis that lost its data gets them back.
  */
 export function startMaintenance(deps: MaintenanceDeps) {
   const { config, log, queue } = deps;
@@ -50,7 +50,7 @@ export function startMaintenance(deps: MaintenanceDeps) {
       log.warn({ err: (err as Error).message }, 'cannot declare the maintenance schedules yet'),
     );
   void declare();
-  const timer = setInterval(() => void declare(), 60_000);
+  const timer = setInterval(() => void declare(), Math.min(60_000, config.jobs.reconcileMs));
   timer.unref();
   return {
     stop: async () => {

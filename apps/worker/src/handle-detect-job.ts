@@ -47,7 +47,7 @@ export type AttemptOutcome =
 export async function handleDetectJob(deps: DetectDeps, data: DetectJobData, attempt: Attempt, startedAt: Date): Promise<AttemptOutcome> {
   const { config, log } = deps;
   const begun = await deps.jobs.begin(data, startedAt.toISOString());
-  if ('final' in begun) return { kind: 'final', done: await recordOutcome(deps.record, data, begun.final) };
+  if ('final' in begun) return { kind: 'final', done: await recordOutcome(deps.record, data, begun.final, {}, true) };
   const used = attempt.failed + attempt.crashed;
   const fail = (code: string, message: string) => failedRecord(data, { startedAt: begun.startedAt, error: { code, message } });
   let record: JobRecord;

@@ -26,13 +26,18 @@ export async function deliverJobWebhook(deps: WebhookDeps, data: WebhookJobData,
   try {
     const status = await sendSignedWebhook(deps.policy, url, body, `${data.job_id}.${data.event}`);
     await deps.webhooks.record(data.job_id, url, 'delivered', { at, status_code: status, error: null });
-    await deps.files.deletePending(data.job_id);
+    await closeOutbox(deps, data.job_id);
     return status;
   } catch (err) {
     const giveUp = lastAttempt || !isRetryable(err);
     const statusCode = err instanceof WebhookDeliveryError ? err.statusCode : null;
     await deps.webhooks.record(data.job_id, url, giveUp ? 'failed' : 'pending', { at, status_code: statusCode, error: (err as Error).message });
-    if (giveUp) await deps.files.deletePending(data.job_id);
+    if (giveUp) await closeOutbox(deps, data.job_id);
     throw err;
   }
+}
+
+/** Delivered or given up: the outbox entry can go. If storage is down the reconciler closes it later; never retry a delivery for that. */
+async function closeOutbox(deps: WebhookDeps, id: string) {
+  await deps.files.deletePending(id).catch(() => undefined);
 }

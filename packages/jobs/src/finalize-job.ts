@@ -26,10 +26,11 @@ export interface Finalized {
  * 3. the record is written to storage; if storage is down, the pending entry stays and the
  *    reconciler writes it once storage is back;
  * 4. without a webhook the outbox entry is closed now, with one after its delivery.
- * Redis being down fails step 1, and the caller retries the whole.
+ * Redis being down fails step 1, and the caller retries the whole. `repeat` marks a call
+ * that only completes the steps for a record that already holds (takeover, reconciler).
  */
-export async function finalizeJob(deps: LifecycleDeps, data: DetectJobData, record: JobRecord): Promise<Finalized> {
-  const { claimed, record: held } = await deps.jobs.finish(data, record);
+export async function finalizeJob(deps: LifecycleDeps, data: DetectJobData, record: JobRecord, opts: { repeat?: boolean } = {}): Promise<Finalized> {
+  const { claimed, record: held } = await deps.jobs.finish(data, record, !opts.repeat);
   const attributes = { 'spotter.job.id': data.id };
   if (held.webhook_url) {
     const publish = { ...attributes, 'messaging.system': 'bullmq', 'messaging.operation.type': 'publish', 'messaging.destination.name': QueueNames.webhooks };

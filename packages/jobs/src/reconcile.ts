@@ -44,7 +44,7 @@ export async function reconcile(deps: LifecycleDeps & { webhooks: WebhookStore }
     }
     const result = await deps.files.loadResult(id);
     if (result) {
-      await finalizeJob(deps, data, result);
+      await finalizeJob(deps, data, result, { repeat: true });
       report.completed++;
       continue;
     }
@@ -54,7 +54,7 @@ export async function reconcile(deps: LifecycleDeps & { webhooks: WebhookStore }
       // Finished, but both its Redis record and its stored one are gone: the queue kept the answer.
       const returned = JobRecord.safeParse(queued.returnvalue);
       if (returned.success) {
-        await finalizeJob(deps, data, returned.data);
+        await finalizeJob(deps, data, returned.data, { repeat: true });
         report.completed++;
         continue;
       }

@@ -10,6 +10,8 @@ export interface StoredJob {
   startedAt: string | null;
   /** The final record, once the job is final. */
   record: JobRecord | null;
+  /** Times a worker computed an outcome for it (more than one: taken over after its result was computed). */
+  computed: number;
 }
 
 export type Admission = { ok: true } | { ok: false; reason: 'OVERLOADED' | 'TOO_MANY_ACTIVE_JOBS'; count: number };
@@ -74,6 +76,7 @@ return {'running', redis.call('HGET', job, 'started_at')}`;
 // The one decision point of a job's end: the first final record wins; later ones get it back.
 const FINISH = `${FINAL}
 local job, ownerJobs, active = KEYS[1], KEYS[2], KEYS[3]
+if ARGV[7] == '1' then redis.call('HINCRBY', job, 'computed', 1) end
 local status = redis.call('HGET', job, 'status')
 if status and final(status) then return {0, redis.call('HGET', job, 'record')} end
 if not status then
@@ -176,9 +179,10 @@ export class JobStore {
 
   /**
    * Makes `record` the job's final record unless it already has one. Returns the record
-   * that holds (`claimed` says whether it is this one). Idempotent.
+   * that holds (`claimed` says whether it is this one). Idempotent. `computed` says the
+   * record comes from new work (counted, to see work done twice), not from a repeat.
    */
-  finish(data: DetectJobData, record: JobRecord): Promise<{ claimed: boolean; record: JobRecord }> {
+  finish(data: DetectJobData, record: JobRecord, computed = true): Promise<{ claimed: boolean; record: JobRecord }> {
     return redisCall(async () => {
       const [claimed, raw] = await this.finishScript(this.jobKeys(data), [
         JSON.stringify(record),
@@ -187,6 +191,7 @@ export class JobStore {
         JSON.stringify(data),
         data.id,
         this.score(data),
+        computed ? 1 : 0,
       ]);
       return { claimed: claimed === 1, record: claimed === 1 ? record : JobRecord.parse(JSON.parse(raw)) };
     });
@@ -202,6 +207,7 @@ export class JobStore {
         status: JobStatus.parse(h.status),
         startedAt: h.started_at ?? null,
         record: h.record ? JobRecord.parse(JSON.parse(h.record)) : null,
+        computed: Number(h.computed ?? 0),
       };
     });
   }
