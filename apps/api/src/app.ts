@@ -13,6 +13,8 @@ import { jobRoutes } from './routes/job-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { systemRoutes, type SystemDeps } from './routes/system-routes.js';
+import { batchRoutes } from './routes/batch-routes.js';
+import type { BatchService } from './services/batch-service.js';
 import type { JobService } from './services/job-service.js';
 import type { MonitoringService } from './services/monitoring-service.js';
 
@@ -20,6 +22,7 @@ export interface AppDeps {
   config: Config;
   log: Logger;
   jobs: JobService;
+  batches: BatchService;
   monitoring: MonitoringService;
   registry: ModelRegistry;
   rollout: Rollout;
@@ -43,6 +46,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1', apiKeyAuth(keys), rateLimit(deps.rateLimits, perSecond, burst), express.json({ limit: '64kb' }));
   // Routers declare full paths, so req.route names the whole route template in logs and metrics.
   app.use(jobRoutes(deps.jobs, config, metrics));
+  app.use(batchRoutes(deps.batches));
   app.use(modelRoutes(deps.registry, deps.rollout));
   app.use(monitoringRoutes(deps.monitoring));
   app.use(notFound);

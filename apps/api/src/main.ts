@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '@spotter/config';
-import { JobFiles } from '@spotter/jobs';
+import { lifecycleDeps } from '@spotter/jobs';
 import { ModelRegistry, Rollout } from '@spotter/models';
 import { createStorage } from '@spotter/storage';
 import { createRedis, createStores } from '@spotter/stores';
@@ -8,6 +8,7 @@ import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { startMaintenance } from './maintenance.js';
+import { BatchService } from './services/batch-service.js';
 import { JobService } from './services/job-service.js';
 import { JobWaiters } from './services/job-waiters.js';
 import { MonitoringService, type DriftResult } from './services/monitoring-service.js';
@@ -29,13 +30,16 @@ const registry = await ModelRegistry.load(config.model.dir, config.model.name);
 const rollout = new Rollout(stores.rollout, registry, config.rollout);
 const waiters = new JobWaiters();
 const events = stores.queue.onDetectFinished(blocking, (id, rv) => waiters.notify(id, rv), (err) => log.warn({ err: err.message }, 'queue events error'));
-const jobs = new JobService({ config, storage, ...stores, rollout, registry, waiters });
+const lifecycle = lifecycleDeps(stores, storage, config);
+const jobs = new JobService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, waiters, log });
+const batches = new BatchService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, log });
 const monitoring = new MonitoringService({ config, profiles: stores.profiles, alarms: stores.alarms, rollout, jobs, storage });
 const metrics = createApiMetrics(stores.queue, () => stores.alarms.lastReport<DriftResult>());
 const maintenance = startMaintenance({
   config,
   connection: blocking,
-  lifecycle: { jobs: stores.jobs, queue: stores.queue, files: new JobFiles(storage), webhooks: stores.webhooks },
+  lifecycle,
+  storage,
   monitoring,
   alarms: stores.alarms,
   queue: stores.queue,
@@ -45,6 +49,7 @@ const app = createApp({
   config,
   log,
   jobs,
+  batches,
   monitoring,
   registry,
   rollout,

@@ -1,8 +1,9 @@
 import { Worker } from 'bullmq';
 import type { Config } from '@spotter/config';
-import { reconcile, type LifecycleDeps } from '@spotter/jobs';
+import { reconcile, sweepImages, type Lifecycle } from '@spotter/jobs';
 import { QueueNames } from '@spotter/shared';
-import type { AlarmStore, JobQueue, RedisClient, WebhookStore } from '@spotter/stores';
+import type { ObjectStorage } from '@spotter/storage';
+import type { AlarmStore, JobQueue, RedisClient } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
 import { evaluateAlarms } from './services/alarm-evaluator.js';
 import type { MonitoringService } from './services/monitoring-service.js';
@@ -10,7 +11,8 @@ import type { MonitoringService } from './services/monitoring-service.js';
 export interface MaintenanceDeps {
   config: Config;
   connection: RedisClient;
-  lifecycle: LifecycleDeps & { webhooks: WebhookStore };
+  lifecycle: Lifecycle;
+  storage: ObjectStorage;
   monitoring: MonitoringService;
   alarms: AlarmStore;
   queue: JobQueue;
@@ -36,6 +38,18 @@ export function startMaintenance(deps: MaintenanceDeps) {
     },
     'evaluate-drift': { everyMs: config.monitoring.evalMs, run: () => evaluateAlarms(deps) },
   };
+  const retention = config.images.retention;
+  if (retention !== 'keep') {
+    tasks['sweep-images'] = {
+      // Often enough that an image outlives its retention by at most a quarter of it (1 s .. 1 h).
+      everyMs: Math.min(3_600_000, Math.max(1000, retention.keepMs / 4)),
+      run: async () => {
+        const report = await sweepImages({ ...deps.lifecycle, storage: deps.storage });
+        if (report.deleted) log.info({ sweep: report }, 'deleted images past their retention');
+        return report;
+      },
+    };
+  }
   const worker = new Worker(
     QueueNames.maintenance,
     async (job) => {

@@ -42,6 +42,7 @@ export function detectProcessor(deps: DetectDeps, log: Logger, metrics: WorkerMe
         throw new DelayedError();
       }
       if (outcome.kind === 'retry') throw outcome.error;
+      if (outcome.kind === 'erased') return null;
       const { record } = outcome.done;
       const { job: core } = record;
       // A failed job ends in BullMQ's failed set; its record is already stored and announced.

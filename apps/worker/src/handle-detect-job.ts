@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '@spotter/config';
 import type { Finalized } from '@spotter/jobs';
 import type { Observation } from '@spotter/monitoring';
-import { DependencyUnavailableError, failedRecord, isRetryable, JobTimeoutError, SpotterError, withTimeout, type DetectJobData, type JobRecord } from '@spotter/shared';
+import { DependencyUnavailableError, failedRecord, isRetryable, JobErasedError, JobTimeoutError, SpotterError, withTimeout, type DetectJobData, type JobRecord } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
 import type { JobStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
@@ -36,7 +36,9 @@ export type AttemptOutcome =
   /** A dependency is down: try again after `delayMs` without spending an attempt. */
   | { kind: 'wait'; delayMs: number }
   /** Failed, with attempts left: let the queue retry with backoff. */
-  | { kind: 'retry'; error: unknown };
+  | { kind: 'retry'; error: unknown }
+  /** Erased by its owner while queued or running: nothing to do, nothing to write. */
+  | { kind: 'erased' };
 
 /**
  * One attempt at a detect job. A job that already has a final record (its worker died after
@@ -45,9 +47,18 @@ export type AttemptOutcome =
  * are waited out for SPOTTER_OUTAGE_BUDGET_S before the job fails with STORAGE_UNAVAILABLE.
  */
 export async function handleDetectJob(deps: DetectDeps, data: DetectJobData, attempt: Attempt, startedAt: Date): Promise<AttemptOutcome> {
+  try {
+    return await attemptJob(deps, data, attempt, startedAt);
+  } catch (err) {
+    if (err instanceof JobErasedError) return { kind: 'erased' };
+    throw err;
+  }
+}
+
+async function attemptJob(deps: DetectDeps, data: DetectJobData, attempt: Attempt, startedAt: Date): Promise<AttemptOutcome> {
   const { config, log } = deps;
   const begun = await deps.jobs.begin(data, startedAt.toISOString());
-  if ('final' in begun) return { kind: 'final', done: await recordOutcome(deps.record, data, begun.final, {}, true) };
+  if ('final' in begun) return { kind: 'final', done: await recordOutcome(deps.record, data, begun.final, {}, { repeat: true }) };
   const used = attempt.failed + attempt.crashed;
   const fail = (code: string, message: string) => failedRecord(data, { startedAt: begun.startedAt, error: { code, message } });
   let record: JobRecord;
@@ -59,9 +70,9 @@ export async function handleDetectJob(deps: DetectDeps, data: DetectJobData, att
       ({ record, observation } = await withTimeout(
         (async () => {
           const t0 = performance.now();
-          const bytes = await fetchImage(deps.storage, data);
+          const image = await fetchImage(deps.storage, data);
           const fetched = { start: t0, end: performance.now() };
-          return detectImage(deps.models, data, bytes, begun.startedAt, fetched, config.images.maxPixels);
+          return detectImage(deps.models, data, image, begun.startedAt, fetched, config.images.maxPixels);
         })(),
         config.jobs.timeoutMs,
         () => new JobTimeoutError(`the attempt took longer than ${config.jobs.timeoutMs / 1000} s`),
@@ -85,7 +96,9 @@ export async function handleDetectJob(deps: DetectDeps, data: DetectJobData, att
       }
     }
   }
-  const done = await recordOutcome(deps.record, data, record, observation);
-  if (done.claimed && done.record.job.status === 'succeeded') deps.shadows.offer(data, done.record);
+  // A shadow run reads the original after the job has answered: it deletes it when retention is 0.
+  const shadowed = Boolean(data.shadow) && record.job.status === 'succeeded';
+  const done = await recordOutcome(deps.record, data, record, observation, { keepImage: shadowed });
+  if (done.claimed && shadowed) deps.shadows.offer(data, done.record);
   return { kind: 'final', done };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'bullmq';
 import { loadConfig } from '@spotter/config';
-import { JobFiles } from '@spotter/jobs';
+import { lifecycleDeps } from '@spotter/jobs';
 import { ModelRegistry, Rollout } from '@spotter/models';
 import { ModelError, probe, QueueNames } from '@spotter/shared';
 import { createStorage } from '@spotter/storage';
@@ -40,10 +40,18 @@ const connection = createRedis(config.redis.url, 'worker');
 connection.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
 const stores = createStores(connection, config);
 const storage = await createStorage(config.storage);
-const files = new JobFiles(storage);
+const lifecycle = lifecycleDeps(stores, storage, config);
 const rollout = new Rollout(stores.rollout, registry, config.rollout);
-const lifecycle = { jobs: stores.jobs, queue: stores.queue, files };
-const shadows = new ShadowRunner({ storage, models, rollout, maxPixels: config.images.maxPixels, log });
+const retention = config.images.retention;
+const shadows = new ShadowRunner({
+  storage,
+  models,
+  rollout,
+  maxPixels: config.images.maxPixels,
+  log,
+  // With SPOTTER_IMAGE_RETENTION=0 the original goes once the shadow no longer needs it.
+  release: async (live) => (retention !== 'keep' && retention.keepMs === 0 ? lifecycle.files.deletePictures(live) : undefined),
+});
 const base = { connection, prefix: stores.queue.prefix };
 
 const detectWorker = new Worker(
@@ -57,11 +65,7 @@ const detectWorker = new Worker(
 );
 const webhookWorker = new Worker(
   QueueNames.webhooks,
-  webhookProcessor(
-    { jobs: stores.jobs, files, webhooks: stores.webhooks, publicUrl: config.http.publicUrl, policy: config.webhooks },
-    log,
-    metrics,
-  ),
+  webhookProcessor({ ...lifecycle, publicUrl: config.http.publicUrl, policy: config.webhooks }, log, metrics),
   { ...base, concurrency: 8 },
 );
 for (const w of [detectWorker, webhookWorker]) w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));

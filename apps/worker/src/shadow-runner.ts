@@ -12,6 +12,8 @@ export interface ShadowDeps {
   rollout: Rollout;
   maxPixels: number;
   log: Logger;
+  /** Called once the job's image is no longer needed here (run, skipped or dropped). */
+  release: (live: JobRecord) => Promise<unknown>;
 }
 
 /**
@@ -30,15 +32,19 @@ export class ShadowRunner {
   /** Queues the candidate's run on the job's image when the job asks for one; never waits for it. */
   offer(data: DetectJobData, live: JobRecord): void {
     const candidate = data.shadow;
-    if (!candidate || !live.job.result || this.closed) return;
+    const release = () => void this.deps.release(live).catch(() => undefined);
+    if (!candidate || !live.job.result || this.closed) return release();
     if (this.pending >= this.maxPending) {
       void this.deps.rollout.recordShadow(candidate, 'skipped').catch(() => undefined);
-      return;
+      return release();
     }
     this.pending++;
     this.tail = this.tail
       .then(() => (this.closed ? undefined : this.runOnce(data, candidate, live)))
-      .finally(() => void this.pending--);
+      .finally(() => {
+        this.pending--;
+        release();
+      });
   }
 
   /** Stops taking runs and waits for the one in progress. */

@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { deliverJobWebhook, type WebhookDeps } from '@spotter/jobs';
-import { AlertJobData, isRetryable, WebhookDeliveryError, WebhookJobData } from '@spotter/shared';
+import { deliverBatchWebhook, deliverJobWebhook, type WebhookDeps } from '@spotter/jobs';
+import { AlertJobData, BatchWebhookJobData, isRetryable, WebhookDeliveryError, WebhookJobData } from '@spotter/shared';
 import { extractTraceContext, inSpan, SpanKind, type Logger } from '@spotter/telemetry';
 import { sendSignedWebhook } from '@spotter/webhooks';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -14,9 +14,15 @@ export function webhookProcessor(deps: WebhookDeps, log: Logger, metrics: Worker
       log.info({ event: alert.body.event, event_id: alert.event_id, status_code: status }, 'alert delivered');
       return;
     }
-    const data = WebhookJobData.parse(job.data);
     const attempt = job.attemptsMade + 1;
     const last = attempt >= (job.opts.attempts ?? 1);
+    if (job.name === 'batch') {
+      const batch = BatchWebhookJobData.parse(job.data);
+      const status = await deliverBatchWebhook(deps, batch, last);
+      log.info({ batch_id: batch.batch_id, event: batch.event, status_code: status, attempt }, 'batch webhook delivered');
+      return;
+    }
+    const data = WebhookJobData.parse(job.data);
     const attributes = { 'spotter.job.id': data.job_id, 'http.request.method': 'POST', 'spotter.webhook.attempt': attempt };
     // Each attempt is a span in the trace of the job it reports.
     return inSpan('webhook deliver', { kind: SpanKind.CLIENT, attributes, parent: extractTraceContext(data.trace) }, async (span) => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, formatIssues } from '@spotter/shared';
+import { ConfigError, formatIssues, type ImageRetention } from '@spotter/shared';
 
 const csv = z
   .string()
@@ -44,6 +44,16 @@ export const EnvSchema = z.object({
   SPOTTER_MAX_ACTIVE_JOBS_PER_KEY: int(0, 0),
   SPOTTER_MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1),
   SPOTTER_MAX_PIXELS: int(40_000_000, 1),
+  SPOTTER_IMAGE_RETENTION: z
+    .string()
+    .regex(/^(keep|0|\d+(s|m|h|d))$/, 'a duration such as 30m, 24h or 7d, 0 (delete when the job is final) or keep')
+    .default('24h'),
+  SPOTTER_STRIP_METADATA: bool,
+  SPOTTER_BATCH_MAX_ITEMS: int(100_000, 1),
+  SPOTTER_BATCH_PREFIX_ROOT: z.string().regex(/^[a-z]+\/([A-Za-z0-9_-][A-Za-z0-9._-]*\/)*$/, 'a folder such as intake/').default('intake/'),
+  SPOTTER_ARCHIVE_MAX_ENTRIES: int(5000, 1),
+  SPOTTER_ARCHIVE_MAX_BYTES: int(2 * 1024 ** 3, 1),
+  SPOTTER_ARCHIVE_MAX_RATIO: int(100, 1),
   SPOTTER_MAX_BACKLOG: int(10_000, 1),
   SPOTTER_PREDICT_TIMEOUT_MS: int(30_000, 100, 300_000),
   SPOTTER_MODEL_DIR: z.string().default('./models'),
@@ -114,6 +124,15 @@ function parseStorage(url: string, env: z.infer<typeof EnvSchema>): StorageConfi
   };
 }
 
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `keep`, `0` or a duration (`30m`, `24h`, `7d`) -> how long originals outlive their job. */
+function parseRetention(v: string): ImageRetention {
+  if (v === 'keep') return 'keep';
+  if (v === '0') return { keepMs: 0 };
+  return { keepMs: Number(v.slice(0, -1)) * UNIT_MS[v.slice(-1)]! };
+}
+
 const Thresholds = z.record(z.string(), z.object({ warn: z.number(), alarm: z.number() }));
 
 /** Per-metric drift thresholds from a JSON file: {"brightness": {"warn": 0.2, "alarm": 0.3}, ...}. */
@@ -158,7 +177,17 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     log: { level: e.LOG_LEVEL },
     redis: { url: e.REDIS_URL, prefix: e.SPOTTER_QUEUE_PREFIX },
     storage: parseStorage(e.SPOTTER_STORAGE, e),
-    images: { maxPixels: e.SPOTTER_MAX_PIXELS },
+    images: {
+      maxPixels: e.SPOTTER_MAX_PIXELS,
+      retention: parseRetention(e.SPOTTER_IMAGE_RETENTION),
+      stripMetadata: e.SPOTTER_STRIP_METADATA,
+    },
+    batches: {
+      maxItems: e.SPOTTER_BATCH_MAX_ITEMS,
+      /** Batches from storage may only read below this folder (never Spotter's own). */
+      prefixRoot: e.SPOTTER_BATCH_PREFIX_ROOT,
+      archive: { maxEntries: e.SPOTTER_ARCHIVE_MAX_ENTRIES, maxBytes: e.SPOTTER_ARCHIVE_MAX_BYTES, maxRatio: e.SPOTTER_ARCHIVE_MAX_RATIO },
+    },
     model: {
       dir: path.resolve(e.SPOTTER_MODEL_DIR),
       name: e.SPOTTER_MODEL,

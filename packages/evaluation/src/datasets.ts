@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { cocoImageId } from '@spotter/shared';
 import type { GroundTruth, XYWH } from './coco-eval.js';
 
 export interface DatasetImage {
@@ -20,14 +21,6 @@ export interface Dataset {
 
 const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?)$/i;
 
-/** Image id from a COCO-style numeric file name (000000000139.jpg -> 139), else its position. */
-function imageIdOf(file: string, index: number, used: Set<number>) {
-  const stem = path.parse(file).name;
-  const n = /^\d+$/.test(stem) ? Number(stem) : NaN;
-  const id = Number.isSafeInteger(n) && n > 0 && !used.has(n) ? n : index + 1;
-  used.add(id);
-  return id;
-}
 
 function parseClassNames(yaml: string): { id: number; name: string }[] {
   // `names:` as a map (0: person) or a list (- person); enough YAML for classes.yaml.
@@ -59,7 +52,7 @@ export async function loadYoloDataset(dir: string): Promise<Dataset> {
     const full = path.join(dir, 'images', file);
     const meta = await sharp(full).metadata();
     const [width, height] = (meta.orientation ?? 1) >= 5 ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
-    const id = imageIdOf(file, index, used);
+    const id = cocoImageId(file, index, used);
     images.push({ id, file: full, width, height });
     const text = await readFile(path.join(dir, 'labels', `${path.parse(file).name}.txt`), 'utf8').catch(() => '');
     for (const line of text.split('\n')) {

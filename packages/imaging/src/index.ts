@@ -2,3 +2,4 @@ export * from './sniff.js';
 export * from './probe.js';
 export * from './decode.js';
 export * from './draw.js';
+export * from './strip-metadata.js';

@@ -20,43 +20,67 @@ export function sniffFormat(buf: Buffer): ImageFormat | null {
   return null;
 }
 
+export interface JpegSegment {
+  marker: number;
+  /** Offset of the 0xFF of the marker. */
+  start: number;
+  /** Offset just past the segment (and, for a scan, past its entropy-coded data). */
+  end: number;
+}
+
 /**
  * Walks a JPEG's segments to its end-of-image marker. Bytes after it (a Motion Photo's video,
- * appended metadata) are not the image's business; a file that ends before it was cut short.
+ * appended metadata) are not the image's business. `end` is null when the file stops before
+ * that marker (cut short), or the offset just past it; `corrupt` when no marker stands where
+ * one must (the decoder will say more).
  */
-function jpegComplete(buf: Buffer): boolean {
+export function walkJpeg(buf: Buffer): { segments: JpegSegment[]; end: number | null; corrupt: boolean } {
+  const segments: JpegSegment[] = [];
   let i = 2;
   while (i + 1 < buf.length) {
-    if (buf[i] !== 0xff) return true; // not a marker where one must be: corrupt, the decoder will say
+    if (buf[i] !== 0xff) return { segments, end: null, corrupt: true };
     const marker = buf[i + 1]!;
     if (marker === 0xff) {
       i++; // fill byte
       continue;
     }
-    if (marker === 0xd9) return true;
+    if (marker === 0xd9) return { segments, end: i + 2, corrupt: false };
+    const start = i;
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
       i += 2;
+      segments.push({ marker, start, end: i });
       continue;
     }
-    if (i + 4 > buf.length) return false;
+    if (i + 4 > buf.length) break;
     i += 2 + buf.readUInt16BE(i + 2);
-    if (marker !== 0xda) continue;
-    // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
-    while (i + 1 < buf.length && !(buf[i] === 0xff && buf[i + 1] !== 0x00 && !(buf[i + 1]! >= 0xd0 && buf[i + 1]! <= 0xd7))) i++;
+    if (marker === 0xda) {
+      // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
+      while (i + 1 < buf.length && !(buf[i] === 0xff && buf[i + 1] !== 0x00 && !(buf[i + 1]! >= 0xd0 && buf[i + 1]! <= 0xd7))) i++;
+    }
+    segments.push({ marker, start, end: Math.min(i, buf.length) });
   }
-  return false;
+  return { segments, end: null, corrupt: false };
 }
 
-/** Walks a PNG's chunks to IEND; anything after it is ignored, a chunk cut short is truncation. */
-function pngComplete(buf: Buffer): boolean {
+export interface PngChunk {
+  type: string;
+  start: number;
+  end: number;
+}
+
+/** Walks a PNG's chunks to IEND (anything after it is ignored); `end` is null when a chunk is cut short. */
+export function walkPng(buf: Buffer): { chunks: PngChunk[]; end: number | null } {
+  const chunks: PngChunk[] = [];
   let i = 8;
   while (i + 8 <= buf.length) {
     const length = buf.readUInt32BE(i);
-    if (i + 12 + length > buf.length) return false;
-    if (ascii(buf, i + 4, i + 8) === 'IEND') return true;
+    if (i + 12 + length > buf.length) break;
+    const type = ascii(buf, i + 4, i + 8);
+    chunks.push({ type, start: i, end: i + 12 + length });
     i += 12 + length;
+    if (type === 'IEND') return { chunks, end: i };
   }
-  return false;
+  return { chunks, end: null };
 }
 
 /**
@@ -66,10 +90,12 @@ function pngComplete(buf: Buffer): boolean {
  */
 export function isTruncated(buf: Buffer, format: ImageFormat): boolean {
   switch (format) {
-    case 'jpeg':
-      return !jpegComplete(buf);
+    case 'jpeg': {
+      const w = walkJpeg(buf);
+      return w.end === null && !w.corrupt;
+    }
     case 'png':
-      return !pngComplete(buf);
+      return walkPng(buf).end === null;
     case 'webp':
       return buf.readUInt32LE(4) + 8 > buf.length;
     default:

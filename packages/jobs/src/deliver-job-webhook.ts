@@ -1,43 +1,61 @@
-import { isRetryable, toJobView, WebhookDeliveryError, type WebhookJobData } from '@spotter/shared';
-import type { JobStore, WebhookStore } from '@spotter/stores';
+import { imageHold, isRetryable, toJobView, WebhookDeliveryError, type BatchWebhookJobData, type ImageRetention, type WebhookJobData } from '@spotter/shared';
+import type { BatchStore, JobStore, WebhookStore } from '@spotter/stores';
 import { sendSignedWebhook, type DeliveryPolicy } from '@spotter/webhooks';
+import type { BatchFiles } from './batch-files.js';
+import { batchView, recount } from './batch-view.js';
 import type { JobFiles } from './job-files.js';
 
 export interface WebhookDeps {
   jobs: JobStore;
+  batches: BatchStore;
   files: JobFiles;
+  batchFiles: BatchFiles;
   webhooks: WebhookStore;
   policy: DeliveryPolicy;
   publicUrl: string | undefined;
+  retention: ImageRetention;
 }
 
 /**
  * One delivery attempt of a job's final event, with the very record GET answers. Every
  * attempt is recorded for GET /v1/jobs/{id}; once delivered (or given up) the job's outbox
- * entry is closed. Throws to have the queue retry; `giveUp` says whether it will not.
+ * entry is closed. Throws to have the queue retry.
  */
 export async function deliverJobWebhook(deps: WebhookDeps, data: WebhookJobData, lastAttempt: boolean): Promise<number> {
   const record = (await deps.jobs.get(data.job_id))?.record ?? (await deps.files.loadResult(data.job_id));
   // Erased meanwhile: nothing to announce, nothing to retry.
   if (!record?.webhook_url) return 0;
   const url = record.webhook_url;
-  const body = JSON.stringify({ event: data.event, job: toJobView(record.job, deps.publicUrl, null) });
+  const job = toJobView(record.job, deps.publicUrl, null, imageHold(record.job, record.image_key, deps.retention));
+  const body = JSON.stringify({ event: data.event, job });
   const at = new Date().toISOString();
   try {
     const status = await sendSignedWebhook(deps.policy, url, body, `${data.job_id}.${data.event}`);
     await deps.webhooks.record(data.job_id, url, 'delivered', { at, status_code: status, error: null });
-    await closeOutbox(deps, data.job_id);
+    await deps.files.deletePending(data.job_id).catch(() => undefined);
     return status;
   } catch (err) {
     const giveUp = lastAttempt || !isRetryable(err);
     const statusCode = err instanceof WebhookDeliveryError ? err.statusCode : null;
     await deps.webhooks.record(data.job_id, url, giveUp ? 'failed' : 'pending', { at, status_code: statusCode, error: (err as Error).message });
-    if (giveUp) await closeOutbox(deps, data.job_id);
+    // Delivered or given up, the outbox entry can go; if storage is down the reconciler closes it later.
+    if (giveUp) await deps.files.deletePending(data.job_id).catch(() => undefined);
     throw err;
   }
 }
 
-/** Delivered or given up: the outbox entry can go. If storage is down the reconciler closes it later; never retry a delivery for that. */
-async function closeOutbox(deps: WebhookDeps, id: string) {
-  await deps.files.deletePending(id).catch(() => undefined);
+/** One delivery attempt of a batch's final event (the batch as GET answers it), signed like job events. */
+export async function deliverBatchWebhook(deps: WebhookDeps, data: BatchWebhookJobData, lastAttempt: boolean): Promise<number> {
+  const m = await deps.batchFiles.load(data.batch_id);
+  if (!m?.webhook_url) return 0;
+  const stored = (await deps.batches.get(m.id)) ?? recount(m, (await deps.jobs.many(m.items.map((i) => i.job_id))).map((j) => j?.status ?? null));
+  const body = JSON.stringify({ event: data.event, batch: batchView(m, stored, deps.publicUrl) });
+  try {
+    const status = await sendSignedWebhook(deps.policy, m.webhook_url, body, `${m.id}.${data.event}`);
+    await deps.batchFiles.closeOutbox(m.id).catch(() => undefined);
+    return status;
+  } catch (err) {
+    if (lastAttempt || !isRetryable(err)) await deps.batchFiles.closeOutbox(m.id).catch(() => undefined);
+    throw err;
+  }
 }

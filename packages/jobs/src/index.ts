@@ -2,3 +2,8 @@ export * from './deliver-job-webhook.js';
 export * from './finalize-job.js';
 export * from './job-files.js';
 export * from './reconcile.js';
+export * from './batch-files.js';
+export * from './batch-view.js';
+export * from './cancel-and-erase.js';
+export * from './lifecycle.js';
+export * from './sweep-images.js';

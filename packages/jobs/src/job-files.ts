@@ -22,9 +22,30 @@ export class JobFiles {
     return this.storage.delete(storageKeys.pending(id));
   }
 
-  /** Ids of every job still in the outbox. */
-  async *pendingIds(): AsyncIterable<string> {
-    for await (const o of this.storage.list('pending/')) yield storageKeys.idOf(o.key);
+  /** Every entry still in the outbox: jobs, and batches whose final event is not out yet. */
+  async *pendingEntries(): AsyncIterable<{ kind: 'job' | 'batch'; id: string }> {
+    for await (const o of this.storage.list('pending/')) {
+      const name = storageKeys.idOf(o.key);
+      yield name.startsWith('batch.') ? { kind: 'batch', id: name.slice('batch.'.length) } : { kind: 'job', id: name };
+    }
+  }
+
+  /**
+   * Deletes the pictures of a job Spotter stored itself: the original (when it is ours, not a
+   * batch's intake object) and the annotated copy. Results stay for their own retention.
+   */
+  async deletePictures(record: JobRecord): Promise<string[]> {
+    const removed = [storageKeys.annotated(record.job.id)];
+    if (!record.image_key || record.image_key === storageKeys.image(record.job.id)) removed.push(storageKeys.image(record.job.id));
+    await Promise.all(removed.map((k) => this.storage.delete(k)));
+    return removed;
+  }
+
+  /** Deletes the job's record, feedback, shadow output and outbox entry (erasure). */
+  async deleteRecords(id: string): Promise<string[]> {
+    const keys = [storageKeys.result(id), storageKeys.feedback(id), storageKeys.shadow(id), storageKeys.pending(id)];
+    await Promise.all(keys.map((k) => this.storage.delete(k)));
+    return keys;
   }
 
   saveResult(record: JobRecord): Promise<void> {

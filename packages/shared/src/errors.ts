@@ -180,3 +180,25 @@ export class JobFailedError extends SpotterError {
     super(message);
   }
 }
+
+export class BatchNotFoundError extends SpotterError {
+  readonly code = 'BATCH_NOT_FOUND';
+  constructor(id: string) {
+    super(`no batch with id ${JSON.stringify(id)}`);
+  }
+}
+
+/** A batch upload over one of its limits: entries, bytes, or a compression ratio only a bomb has. */
+export class BatchTooLargeError extends SpotterError {
+  constructor(message: string, readonly code: 'ARCHIVE_TOO_MANY_ENTRIES' | 'ARCHIVE_TOO_LARGE' | 'ARCHIVE_COMPRESSION_RATIO' | 'BATCH_TOO_MANY_ITEMS') {
+    super(message);
+  }
+}
+
+/** The job was erased while something was still working on it: nothing of it may be written again. */
+export class JobErasedError extends SpotterError {
+  readonly code = 'JOB_ERASED';
+  constructor(id: string) {
+    super(`job ${id} was erased`);
+  }
+}

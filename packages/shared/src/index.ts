@@ -8,3 +8,4 @@ export * from './model-manifest.js';
 export * from './rollout-contract.js';
 export * from './zod-issues.js';
 export * from './timing.js';
+export * from './batch-contract.js';

@@ -31,12 +31,13 @@ export const CreateJobFields = z
   .strict();
 export type CreateJobFields = z.infer<typeof CreateJobFields>;
 
+/** The image a job reads. A batch's intake objects are not probed at submission: format `unknown`, size 0. */
 export const ImageInfo = z.object({
   key: z.string(),
   bytes: z.number().int().nonnegative(),
   format: z.string(),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
+  width: z.number().int().nonnegative(),
+  height: z.number().int().nonnegative(),
 });
 
 /** What a detect job carries through Redis: a reference to the image, never its bytes. */
@@ -126,6 +127,8 @@ export type JobCore = z.infer<typeof JobCore>;
 export const JobRecord = z.object({
   owner: z.string(),
   webhook_url: z.string().nullable(),
+  /** Where the original image is (images/<id> when uploaded; a batch's intake key otherwise). */
+  image_key: z.string().optional(),
   job: JobCore,
 });
 export type JobRecord = z.infer<typeof JobRecord>;
@@ -162,10 +165,18 @@ export type FeedbackBody = z.infer<typeof FeedbackBody>;
 
 export const JobLinks = z.object({ self: z.string(), annotated: z.string() });
 
+/** Whether Spotter still holds the original image, and until when (SPOTTER_IMAGE_RETENTION). */
+export const ImageHold = z.object({
+  held: z.boolean(),
+  delete_after: isoTime.nullable().describe('When the original will be deleted; null: kept'),
+});
+export type ImageHold = z.infer<typeof ImageHold>;
+
 /** The body of GET /v1/jobs/{id}, and the `job` of a webhook event. */
 export const JobView = JobCore.extend({
   links: JobLinks,
   webhook: WebhookState.nullable(),
+  image: ImageHold,
 });
 export type JobView = z.infer<typeof JobView>;
 

@@ -1,4 +1,4 @@
-import type { DetectJobData, DetectionResult, ErrorDetail, JobCore, JobEvent, JobRecord, JobStatus, JobView, Timings, WebhookState } from './job-contract.js';
+import type { DetectJobData, DetectionResult, ErrorDetail, ImageHold, JobCore, JobEvent, JobRecord, JobStatus, JobView, Timings, WebhookState } from './job-contract.js';
 
 /** Every job JSON and stored record is built here, so they cannot drift apart. */
 
@@ -12,9 +12,24 @@ export function jobLinks(id: string, publicUrl?: string) {
   return { self: base, annotated: `${base}/annotated` };
 }
 
+/** How long originals are kept after their job is final: a duration, or forever. */
+export type ImageRetention = { keepMs: number } | 'keep';
+
+/**
+ * Whether the original is still held. Spotter deletes only what it stored itself
+ * (`images/...`); a batch's intake objects belong to their owner.
+ */
+export function imageHold(job: JobCore, imageKey: string | undefined, retention: ImageRetention): ImageHold {
+  const ours = imageKey === undefined || imageKey.startsWith('images/');
+  if (retention === 'keep' || !ours) return { held: true, delete_after: null };
+  if (!job.finished_at) return { held: true, delete_after: null };
+  const at = Date.parse(job.finished_at) + retention.keepMs;
+  return { held: Date.now() < at, delete_after: new Date(at).toISOString() };
+}
+
 /** The public JSON of a job. */
-export function toJobView(job: JobCore, publicUrl: string | undefined, webhook: WebhookState | null): JobView {
-  return { ...job, links: jobLinks(job.id, publicUrl), webhook };
+export function toJobView(job: JobCore, publicUrl: string | undefined, webhook: WebhookState | null, image: ImageHold): JobView {
+  return { ...job, links: jobLinks(job.id, publicUrl), webhook, image };
 }
 
 /** A job that is not final yet, as its owner sees it. */
@@ -37,7 +52,7 @@ interface Outcome {
   finishedAt?: string;
 }
 
-const record = (data: DetectJobData, job: JobCore): JobRecord => ({ owner: data.owner, webhook_url: data.webhook_url, job });
+const record = (data: DetectJobData, job: JobCore): JobRecord => ({ owner: data.owner, webhook_url: data.webhook_url, image_key: data.image.key, job });
 
 export function succeededRecord(data: DetectJobData, o: Outcome & { timings: Timings; result: DetectionResult }): JobRecord {
   return record(data, {

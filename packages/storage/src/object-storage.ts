@@ -46,6 +46,10 @@ export const storageKeys = {
   annotated: (id: string) => `annotated/${id}.jpg`,
   shadow: (id: string) => `shadow/${id}.json`,
   feedback: (id: string) => `feedback/${id}.json`,
-  /** The id in a key of one of the folders above. */
+  /** A batch's manifest: its items (job ids, source names) and what was skipped. */
+  batch: (id: string) => `batches/${id}.json`,
+  /** The outbox entry of a batch: until its final event is delivered. */
+  pendingBatch: (id: string) => `pending/batch.${id}.json`,
+  /** The id in a key of one of the folders above (`batch.<id>` for a batch's outbox entry). */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
 };

@@ -1,5 +1,6 @@
 import type { Config } from '@spotter/config';
 import { AlarmStore } from './alarm-store.js';
+import { BatchStore } from './batch-store.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { JobQueue } from './job-queue.js';
 import { JobStore } from './job-store.js';
@@ -15,6 +16,7 @@ export function createStores(redis: RedisClient, config: Config) {
   const keys = redisKeys(config.redis.prefix);
   return {
     jobs: new JobStore(redis, keys, config.jobs.retentionS),
+    batches: new BatchStore(redis, keys),
     idempotency: new IdempotencyStore(redis, keys),
     rateLimits: new RateLimitStore(redis, keys),
     webhooks: new WebhookStore(redis, keys),

@@ -1,4 +1,5 @@
 export * from './alarm-store.js';
+export * from './batch-store.js';
 export * from './create-stores.js';
 export * from './idempotency-store.js';
 export * from './job-queue.js';

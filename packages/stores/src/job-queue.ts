@@ -1,6 +1,6 @@
 import { Queue, QueueEvents, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Config } from '@spotter/config';
-import { QueueNames, type AlertJobData, type DetectJobData, type JobEvent, type WebhookJobData } from '@spotter/shared';
+import { QueueNames, type AlertJobData, type BatchEvent, type BatchWebhookJobData, type DetectJobData, type JobEvent, type WebhookJobData } from '@spotter/shared';
 import { redisCall, type RedisClient } from './redis-connection.js';
 
 /**
@@ -51,14 +51,14 @@ const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'comple
 /** The queue port: Spotter's three BullMQ queues behind the operations Spotter needs. */
 export class JobQueue {
   readonly detect: Queue<DetectJobData>;
-  readonly webhooks: Queue<WebhookJobData | AlertJobData>;
+  readonly webhooks: Queue<WebhookJobData | AlertJobData | BatchWebhookJobData>;
   readonly maintenance: Queue;
 
-  constructor(connection: RedisClient, readonly prefix: string, cfg: Config) {
+  constructor(private readonly connection: RedisClient, readonly prefix: string, cfg: Config) {
     const opts = jobOptions(cfg);
     const base = { connection, prefix };
     this.detect = new Queue<DetectJobData>(QueueNames.detect, { ...base, defaultJobOptions: opts.detect });
-    this.webhooks = new Queue<WebhookJobData | AlertJobData>(QueueNames.webhooks, { ...base, defaultJobOptions: opts.webhooks });
+    this.webhooks = new Queue<WebhookJobData | AlertJobData | BatchWebhookJobData>(QueueNames.webhooks, { ...base, defaultJobOptions: opts.webhooks });
     this.maintenance = new Queue(QueueNames.maintenance, { ...base, defaultJobOptions: opts.maintenance });
   }
 
@@ -66,6 +66,15 @@ export class JobQueue {
   enqueueDetect(data: DetectJobData, trace?: Record<string, string>): Promise<void> {
     return redisCall(async () => {
       await this.detect.add('detect', { ...data, ...(trace ? { trace } : {}) }, { jobId: data.id, ...(data.batch ? { priority: BATCH_PRIORITY } : {}) });
+    });
+  }
+
+  /** Enqueues a batch's items in bulk, behind every realtime job (priority). */
+  enqueueBatchItems(items: DetectJobData[]): Promise<void> {
+    return redisCall(async () => {
+      for (let i = 0; i < items.length; i += 500) {
+        await this.detect.addBulk(items.slice(i, i + 500).map((data) => ({ name: 'detect', data, opts: { jobId: data.id, priority: BATCH_PRIORITY } })));
+      }
     });
   }
 
@@ -82,6 +91,30 @@ export class JobQueue {
     return redisCall(async () => (await this.detect.remove(id)) === 1);
   }
 
+  /**
+   * Forgets every queue entry of a job (erasure): its detect job, its webhook delivery, and
+   * the events that carried its id or its answer in the queues' event streams.
+   */
+  forget(id: string): Promise<void> {
+    return redisCall(async () => {
+      // A delivery in progress is let finish (it is bounded by SPOTTER_WEBHOOK_TIMEOUT_MS), then removed with its events.
+      const hook = await this.webhooks.getJob(id);
+      for (let i = 0; hook && i < 200 && (await hook.getState()) === 'active'; i++) await new Promise((r) => setTimeout(r, 100));
+      await Promise.all([this.detect.remove(id), this.webhooks.remove(id)]);
+      for (const q of [this.detect, this.webhooks]) {
+        const stream = q.keys.events!;
+        const entries = await this.connection.xrange(stream, '-', '+');
+        const mine = entries.filter(([, fields]) => fields.some((f) => f.includes(id))).map(([entryId]) => entryId);
+        if (mine.length) await this.connection.xdel(stream, ...mine);
+      }
+    });
+  }
+
+  /** Schedules the one delivery of a batch's final event. */
+  enqueueBatchWebhook(batchId: string, event: BatchEvent): Promise<void> {
+    return redisCall(async () => void (await this.webhooks.add('batch', { batch_id: batchId, event }, { jobId: `batch-${batchId}` })));
+  }
+
   /** Schedules the delivery of a job's final event (once per job: the id deduplicates). */
   enqueueWebhook(id: string, event: JobEvent, trace?: Record<string, string>): Promise<void> {
     return redisCall(async () => {
@@ -89,13 +122,13 @@ export class JobQueue {
     });
   }
 
-  /** Whether a webhook delivery for this job is still queued or being retried. */
-  webhookInFlight(id: string): Promise<boolean> {
+  /** Where a delivery stands in the webhooks queue (`batch-<id>` for a batch's): null when the queue has no trace of it. */
+  webhookState(deliveryId: string): Promise<'in-flight' | 'done' | null> {
     return redisCall(async () => {
-      const job = await this.webhooks.getJob(id);
-      if (!job) return false;
+      const job = await this.webhooks.getJob(deliveryId);
+      if (!job) return null;
       const state = await job.getState();
-      return state !== 'completed' && state !== 'failed';
+      return state === 'completed' || state === 'failed' ? 'done' : 'in-flight';
     });
   }
 

@@ -1,4 +1,4 @@
-import { DetectJobData, JobRecord, JobStatus } from '@spotter/shared';
+import { DetectJobData, FinalBatchStatus, JobErasedError, JobRecord, JobStatus } from '@spotter/shared';
 import { TTL, type RedisKeys } from './keys.js';
 import { defineScript } from './lua.js';
 import { redisCall, type RedisClient } from './redis-connection.js';
@@ -60,25 +60,34 @@ return {'OK', 0}`;
 // Starts an attempt unless the job is already final (then its record is returned, so a
 // takeover completes from it instead of running again). Restores a hash Redis lost.
 const BEGIN = `${FINAL}
-local job, ownerJobs, active = KEYS[1], KEYS[2], KEYS[3]
+local job, ownerJobs, active, batch = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('EXISTS', KEYS[5]) == 1 then return {'erased', false} end
 local status = redis.call('HGET', job, 'status')
 if status and final(status) then return {status, redis.call('HGET', job, 'record')} end
 if not status then
   redis.call('HSET', job, 'data', ARGV[1])
   redis.call('EXPIRE', job, tonumber(ARGV[5]))
   redis.call('ZADD', ownerJobs, 'NX', ARGV[4], ARGV[3])
-  redis.call('SADD', active, ARGV[3])
+  if ARGV[6] == '' then redis.call('SADD', active, ARGV[3]) end
+end
+if ARGV[6] ~= '' and status ~= 'running' then
+  redis.call('HINCRBY', batch, 'running', 1)
+  redis.call('HSETNX', batch, 'started_at', ARGV[2])
+  if redis.call('HGET', batch, 'status') == 'queued' then redis.call('HSET', batch, 'status', 'running') end
 end
 redis.call('HSET', job, 'status', 'running')
 redis.call('HSETNX', job, 'started_at', ARGV[2])
 return {'running', redis.call('HGET', job, 'started_at')}`;
 
 // The one decision point of a job's end: the first final record wins; later ones get it back.
+// A batch item's end is counted in its batch in the same step, so counts are exact whoever
+// finishes it; the item that completes the batch decides the batch's final status.
 const FINISH = `${FINAL}
-local job, ownerJobs, active = KEYS[1], KEYS[2], KEYS[3]
+local job, ownerJobs, active, batch = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('EXISTS', KEYS[5]) == 1 then return {0, false, ''} end
 if ARGV[7] == '1' then redis.call('HINCRBY', job, 'computed', 1) end
 local status = redis.call('HGET', job, 'status')
-if status and final(status) then return {0, redis.call('HGET', job, 'record')} end
+if status and final(status) then return {0, redis.call('HGET', job, 'record'), ''} end
 if not status then
   redis.call('HSET', job, 'data', ARGV[4])
   redis.call('ZADD', ownerJobs, 'NX', ARGV[6], ARGV[5])
@@ -87,7 +96,21 @@ redis.call('HSET', job, 'status', ARGV[2], 'record', ARGV[1])
 redis.call('HDEL', job, 'outage_since')
 redis.call('EXPIRE', job, tonumber(ARGV[3]))
 redis.call('SREM', active, ARGV[5])
-return {1, ARGV[1]}`;
+local batchDone = ''
+if ARGV[8] ~= '' and redis.call('EXISTS', batch) == 1 then
+  if status == 'running' then redis.call('HINCRBY', batch, 'running', -1) end
+  redis.call('HINCRBY', batch, ARGV[2], 1)
+  local b = redis.call('HMGET', batch, 'total', 'succeeded', 'failed', 'cancelled', 'status', 'cancel_requested')
+  local done = (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[4]) or 0)
+  if done >= tonumber(b[1]) and not final(b[5]) then
+    local outcome = 'succeeded'
+    if b[6] then outcome = 'cancelled' elseif (tonumber(b[2]) or 0) == 0 then outcome = 'failed' end
+    redis.call('HSET', batch, 'status', outcome, 'finished_at', ARGV[8])
+    redis.call('EXPIRE', batch, tonumber(ARGV[3]))
+    batchDone = outcome
+  end
+end
+return {1, ARGV[1], batchDone}`;
 
 const ABORT = `redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('DEL', KEYS[1])
@@ -130,13 +153,18 @@ export class JobStore {
     private readonly retentionS: number,
   ) {
     this.admitScript = defineScript<[string, number]>(redis, 'spotterAdmit', 6, ADMIT);
-    this.beginScript = defineScript<[string, string | null]>(redis, 'spotterBegin', 3, BEGIN);
-    this.finishScript = defineScript<[number, string]>(redis, 'spotterFinish', 3, FINISH);
+    this.beginScript = defineScript<[string, string | null]>(redis, 'spotterBegin', 5, BEGIN);
+    this.finishScript = defineScript<[number, string | null, string]>(redis, 'spotterFinish', 5, FINISH);
     this.abortScript = defineScript(redis, 'spotterAbortAdmission', 4, ABORT);
   }
 
   private jobKeys(data: Pick<DetectJobData, 'id' | 'owner'>) {
     return [this.keys.job(data.id), this.keys.ownerJobs(data.owner), this.keys.ownerActive(data.owner)];
+  }
+
+  /** The job's keys plus its batch's (a placeholder in the same slot when it has none) and its erasure mark. */
+  private keysWithBatch(data: DetectJobData) {
+    return [...this.jobKeys(data), this.keys.batch(data.batch?.id ?? '-'), this.keys.erased(data.id)];
   }
 
   private score(data: DetectJobData) {
@@ -158,6 +186,39 @@ export class JobStore {
     });
   }
 
+  /**
+   * Records a batch's items as queued jobs (no backlog cap: batch work waits behind realtime
+   * work anyway; not counted against the owner's concurrent-job limit).
+   */
+  admitBatchItems(items: DetectJobData[]): Promise<void> {
+    return redisCall(async () => {
+      for (let i = 0; i < items.length; i += 1000) {
+        const pipe = this.redis.pipeline();
+        for (const data of items.slice(i, i + 1000)) {
+          pipe.hset(this.keys.job(data.id), 'data', JSON.stringify(data), 'status', 'queued').expire(this.keys.job(data.id), TTL.jobPendingS);
+          pipe.zadd(this.keys.ownerJobs(data.owner), this.score(data), data.id);
+        }
+        await pipe.exec();
+      }
+    });
+  }
+
+  /** The records (or, while not final, the statuses) of many jobs, in order: null for jobs Redis forgot. */
+  many(ids: string[]): Promise<(Pick<StoredJob, 'status' | 'record'> | null)[]> {
+    return redisCall(async () => {
+      const out: (Pick<StoredJob, 'status' | 'record'> | null)[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const pipe = this.redis.pipeline();
+        for (const id of ids.slice(i, i + 500)) pipe.hmget(this.keys.job(id), 'status', 'record');
+        for (const [, v] of (await pipe.exec()) ?? []) {
+          const [status, record] = v as (string | null)[];
+          out.push(status ? { status: JobStatus.parse(status), record: record ? JobRecord.parse(JSON.parse(record)) : null } : null);
+        }
+      }
+      return out;
+    });
+  }
+
   /** The job is in the queue now: its reservation is no longer needed. */
   admitted(id: string): Promise<void> {
     return redisCall(async () => void (await this.redis.zrem(this.keys.admissions, id)));
@@ -168,11 +229,12 @@ export class JobStore {
     return redisCall(async () => void (await this.abortScript([...this.jobKeys(data), this.keys.admissions], [data.id])));
   }
 
-  /** Starts an attempt; returns the final record instead when the job already has one. */
+  /** Starts an attempt; returns the final record instead when the job already has one. Throws JobErasedError when it was erased. */
   begin(data: DetectJobData, startedAt: string): Promise<{ final: JobRecord } | { startedAt: string }> {
     return redisCall(async () => {
-      const [status, value] = await this.beginScript(this.jobKeys(data), [JSON.stringify(data), startedAt, data.id, this.score(data), TTL.jobPendingS]);
+      const [status, value] = await this.beginScript(this.keysWithBatch(data), [JSON.stringify(data), startedAt, data.id, this.score(data), TTL.jobPendingS, data.batch ? '1' : '']);
       if (status === 'running') return { startedAt: value ?? startedAt };
+      if (status === 'erased') throw new JobErasedError(data.id);
       return { final: JobRecord.parse(JSON.parse(value!)) };
     });
   }
@@ -181,10 +243,12 @@ export class JobStore {
    * Makes `record` the job's final record unless it already has one. Returns the record
    * that holds (`claimed` says whether it is this one). Idempotent. `computed` says the
    * record comes from new work (counted, to see work done twice), not from a repeat.
+   * `batchDone` is the batch's final status when this job was its last item. Throws
+   * JobErasedError when the job was erased meanwhile: nothing of it may be written again.
    */
-  finish(data: DetectJobData, record: JobRecord, computed = true): Promise<{ claimed: boolean; record: JobRecord }> {
+  finish(data: DetectJobData, record: JobRecord, computed = true): Promise<{ claimed: boolean; record: JobRecord; batchDone: FinalBatchStatus | null }> {
     return redisCall(async () => {
-      const [claimed, raw] = await this.finishScript(this.jobKeys(data), [
+      const [claimed, raw, batchDone] = await this.finishScript(this.keysWithBatch(data), [
         JSON.stringify(record),
         record.job.status,
         this.retentionS,
@@ -192,8 +256,11 @@ export class JobStore {
         data.id,
         this.score(data),
         computed ? 1 : 0,
+        data.batch ? (record.job.finished_at ?? new Date().toISOString()) : '',
       ]);
-      return { claimed: claimed === 1, record: claimed === 1 ? record : JobRecord.parse(JSON.parse(raw)) };
+      if (claimed !== 1 && !raw) throw new JobErasedError(data.id);
+      const held = claimed === 1 ? record : JobRecord.parse(JSON.parse(raw!));
+      return { claimed: claimed === 1, record: held, batchDone: batchDone ? FinalBatchStatus.parse(batchDone) : null };
     });
   }
 
@@ -249,11 +316,12 @@ export class JobStore {
     });
   }
 
-  /** Forgets a job entirely (erasure). */
+  /** Forgets a job entirely (erasure), and marks it so that no late writer brings it back. */
   erase(data: Pick<DetectJobData, 'id' | 'owner'>): Promise<void> {
     return redisCall(async () => {
       await this.redis
         .multi()
+        .set(this.keys.erased(data.id), '1', 'EX', TTL.jobPendingS)
         .del(this.keys.job(data.id), this.keys.webhook(data.id), this.keys.webhookAttempts(data.id))
         .zrem(this.keys.ownerJobs(data.owner), data.id)
         .srem(this.keys.ownerActive(data.owner), data.id)

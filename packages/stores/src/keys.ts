@@ -24,6 +24,10 @@ export function redisKeys(prefix: string) {
     ownerActive: (owner: string) => `${q}:active:${owner}`,
     /** ZSET of admissions between the backlog check and the enqueue (score: expiry ms). */
     admissions: `${q}:admissions`,
+    /** STRING: the job was erased; late writers (a worker still running it, a webhook attempt) must not bring it back. 7 days. */
+    erased: (id: string) => `${q}:erased:${id}`,
+    /** HASH: a batch's counts (total, running, succeeded, failed, cancelled), status and times; the job retention once final. */
+    batch: (id: string) => `${q}:batch:${id}`,
     /** STRING job id per Idempotency-Key; 24 hours. */
     idempotency: (owner: string, keyHash: string) => `${q}:idem:${owner}:${keyHash}`,
     /** STRING: the GCRA "theoretical arrival time" of an owner's requests; expires when idle. */

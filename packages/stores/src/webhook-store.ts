@@ -10,6 +10,8 @@ export class WebhookStore {
   record(id: string, url: string, state: WebhookState['state'], attempt: WebhookAttempt): Promise<void> {
     return redisCall(async () => {
       const [hash, list] = [this.keys.webhook(id), this.keys.webhookAttempts(id)];
+      // An attempt that ends after the job was erased leaves nothing behind.
+      if (await this.redis.exists(this.keys.erased(id))) return;
       await this.redis
         .multi()
         .hset(hash, 'url', url, 'state', state)

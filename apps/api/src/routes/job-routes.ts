@@ -4,7 +4,7 @@ import type { Config } from '@spotter/config';
 import { ConflictError, CreateJobFields, ImageDecodeError, JobFailedError, JobStatus, jobLinks, parseOrThrow, ValidationError, WaitTimeoutError } from '@spotter/shared';
 import type { ApiMetrics } from '../api-metrics.js';
 import { principalOf } from '../middleware/auth.js';
-import { imageUpload } from '../middleware/upload.js';
+import { imageUpload } from '../uploads/image-upload.js';
 import type { JobService } from '../services/job-service.js';
 
 const MAX_WAIT_S = 30;
@@ -51,6 +51,14 @@ export function jobRoutes(service: JobService, config: Config, metrics: ApiMetri
     res.locals.jobId = req.params.id;
     const owner = principalOf(res).owner;
     res.json(wait > 0 ? await service.wait(owner, req.params.id, wait) : await service.get(owner, req.params.id));
+  });
+
+  // Cancels a job that is not final (202 with the cancelled job), erases a final one (204).
+  r.delete('/v1/jobs/:id', async (req, res) => {
+    res.locals.jobId = req.params.id;
+    const cancelled = await service.remove(principalOf(res).owner, req.params.id);
+    if (cancelled) return res.status(202).json(cancelled);
+    res.status(204).end();
   });
 
   r.get('/v1/jobs/:id/annotated', async (req, res) => {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@spotter/config';
-import { drawDetections, probeImage } from '@spotter/imaging';
-import { JobFiles } from '@spotter/jobs';
+import { drawDetections } from '@spotter/imaging';
+import { cancelJob, eraseJob, type Lifecycle } from '@spotter/jobs';
 import type { ModelRegistry, Rollout, Route } from '@spotter/models';
 import {
   IMAGE_FORMATS,
   ImageGoneError,
+  imageHold,
   isFinal,
   JobNotFoundError,
   JobNotReadyError,
@@ -17,25 +18,36 @@ import {
   type CreateJobFields,
   type DetectJobData,
   type JobCore,
+  type JobRecord,
   type JobStatus,
   type JobView,
 } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
-import type { IdempotencyStore, JobQueue, JobStore, WebhookStore } from '@spotter/stores';
-import { injectTraceContext, inSpan, SpanKind } from '@spotter/telemetry';
+import type { IdempotencyStore } from '@spotter/stores';
+import { injectTraceContext, inSpan, SpanKind, type Logger } from '@spotter/telemetry';
 import { assertWebhookUrlAllowed } from '@spotter/webhooks';
+import { intakeImage } from './image-intake.js';
 import type { JobWaiters } from './job-waiters.js';
 
 export interface JobServiceDeps {
   config: Config;
   storage: ObjectStorage;
-  jobs: JobStore;
-  queue: JobQueue;
+  lifecycle: Lifecycle;
   idempotency: IdempotencyStore;
-  webhooks: WebhookStore;
   rollout: Rollout;
   registry: ModelRegistry;
   waiters: JobWaiters;
+  log: Logger;
+}
+
+/** What is known of a job wherever it is found: Redis, its stored record, or the outbox. */
+interface Found {
+  core: JobCore;
+  webhookUrl: string | null;
+  imageKey: string | undefined;
+  /** The submission, when still known (needed to cancel). */
+  data: DetectJobData | null;
+  record: JobRecord | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -48,21 +60,21 @@ const messaging = (operation: string, id: string) => ({
   'spotter.job.id': id,
 });
 
-/** The API's job use cases: admit a job, read it, wait for it, render its annotated image. */
+/** The API's job use cases: admit a job, read, list, wait for, cancel or erase it, render its annotated image. */
 export class JobService {
-  private readonly files: JobFiles;
+  constructor(private readonly deps: JobServiceDeps) {}
 
-  constructor(private readonly deps: JobServiceDeps) {
-    this.files = new JobFiles(deps.storage);
+  private get files() {
+    return this.deps.lifecycle.files;
   }
 
   /**
    * Validates an upload, then admits the job (backlog and per-key limits, atomically),
    * stores the image and the submission (the job is durable from here), and enqueues it.
    */
-  async create(owner: string, image: Buffer, fields: CreateJobFields, idempotencyKey?: string): Promise<{ id: string; replayed: boolean }> {
+  async create(owner: string, upload: Buffer, fields: CreateJobFields, idempotencyKey?: string): Promise<{ id: string; replayed: boolean }> {
     const { config } = this.deps;
-    const probe = await probeImage(image, config.images.maxPixels);
+    const { bytes, probe } = await intakeImage(upload, config.images);
     const route = await this.route(fields.model);
     if (fields.webhook_url) {
       if (!config.webhooks.secret) throw new ValidationError('webhooks are disabled: the operator has not set SPOTTER_WEBHOOK_SECRET', 'WEBHOOKS_DISABLED');
@@ -85,10 +97,10 @@ export class JobService {
       created_at: new Date().toISOString(),
       shadow: route.shadow,
       ...(route.rollout ? { rollout: route.rollout } : {}),
-      image: { key: storageKeys.image(id), bytes: image.length, format: probe.format, width: probe.width, height: probe.height },
+      image: { key: storageKeys.image(id), bytes: bytes.length, format: probe.format, width: probe.width, height: probe.height },
     };
     try {
-      await this.admit(data, image);
+      await this.admit(data, bytes);
     } catch (err) {
       // Leave nothing half-done: the same Idempotency-Key may be retried.
       if (idempotencyKey !== undefined) await this.deps.idempotency.release(owner, idempotencyKey).catch(() => undefined);
@@ -105,7 +117,8 @@ export class JobService {
   }
 
   private async admit(data: DetectJobData, image: Buffer) {
-    const { jobs, queue, storage, config } = this.deps;
+    const { storage, config } = this.deps;
+    const { jobs, queue } = this.deps.lifecycle;
     const { maxBacklog } = config.http;
     const admission = await jobs.admit(data, QueueNames.detect, { maxBacklog, maxActive: config.http.rateLimit.maxActiveJobs });
     if (!admission.ok) {
@@ -131,32 +144,60 @@ export class JobService {
 
   /** The job as its owner sees it; 404 for unknown ids and for other owners' jobs. */
   async get(owner: string, id: string): Promise<JobView> {
-    if (!UUID.test(id)) throw new JobNotFoundError(id);
-    const { core, webhookUrl } = await this.find(owner, id);
-    return toJobView(core, this.deps.config.http.publicUrl, webhookUrl ? await this.deps.webhooks.read(id, webhookUrl) : null);
+    return this.view(await this.find(owner, id));
+  }
+
+  private async view(f: Found): Promise<JobView> {
+    const webhook = f.webhookUrl ? await this.deps.lifecycle.webhooks.read(f.core.id, f.webhookUrl) : null;
+    return toJobView(f.core, this.deps.config.http.publicUrl, webhook, imageHold(f.core, f.imageKey, this.deps.config.images.retention));
   }
 
   /** Redis while it knows the job, then the stored record, then the outbox (accepted, Redis lost it). */
-  private async find(owner: string, id: string): Promise<{ core: JobCore; webhookUrl: string | null }> {
-    const stored = await this.deps.jobs.get(id);
+  private async find(owner: string, id: string): Promise<Found> {
+    if (!UUID.test(id)) throw new JobNotFoundError(id);
+    const stored = await this.deps.lifecycle.jobs.get(id);
     if (stored) {
       if (stored.data.owner !== owner) throw new JobNotFoundError(id);
       const core = stored.record?.job ?? pendingCore(stored.data, stored.status === 'running' ? 'running' : 'queued', stored.startedAt);
-      return { core, webhookUrl: stored.data.webhook_url };
+      return { core, webhookUrl: stored.data.webhook_url, imageKey: stored.data.image.key, data: stored.data, record: stored.record };
     }
     const record = await this.files.loadResult(id);
     if (record) {
       if (record.owner !== owner) throw new JobNotFoundError(id);
-      return { core: record.job, webhookUrl: record.webhook_url };
+      return { core: record.job, webhookUrl: record.webhook_url, imageKey: record.image_key, data: null, record };
     }
     const pending = await this.files.loadPending(id);
-    if (pending && pending.owner === owner) return { core: pendingCore(pending, 'queued', null), webhookUrl: pending.webhook_url };
+    if (pending && pending.owner === owner) {
+      return { core: pendingCore(pending, 'queued', null), webhookUrl: pending.webhook_url, imageKey: pending.image.key, data: pending, record: null };
+    }
     throw new JobNotFoundError(id);
+  }
+
+  /**
+   * DELETE /v1/jobs/{id}: a job that is not final is cancelled (its final state, webhook
+   * `job.cancelled`; a worker already running it has its answer discarded) and returned; a
+   * final job is erased everywhere (null). Both are logged without the image or the key.
+   */
+  async remove(owner: string, id: string): Promise<JobView | null> {
+    const found = await this.find(owner, id);
+    const { lifecycle, log } = this.deps;
+    if (!found.record && found.data) {
+      const cancelled = await cancelJob(lifecycle, found.data);
+      if (cancelled) {
+        log.info({ job_id: id, owner, action: 'cancelled' }, 'job cancelled');
+        return this.get(owner, id);
+      }
+    }
+    const record = found.record ?? (await lifecycle.jobs.get(id))?.record;
+    if (!record) throw new JobNotFoundError(id);
+    const removed = await eraseJob(lifecycle, record);
+    log.info({ job_id: id, owner, action: 'erased', removed }, 'job erased');
+    return null;
   }
 
   /** The owner's jobs, newest first, a page at a time. */
   list(owner: string, q: { limit: number; cursor?: string | undefined; status?: JobStatus | undefined; batch?: string | undefined }) {
-    return this.deps.jobs.list(owner, q);
+    return this.deps.lifecycle.jobs.list(owner, q);
   }
 
   /** Waits up to `seconds` for the job to reach a final state, then returns it as it is. */
@@ -169,7 +210,7 @@ export class JobService {
       // Woken by the queue's completion event, which carries the record: no further reads.
       // The short cap covers missed events and ends decided elsewhere (cancel, reconciler).
       const record = await this.deps.waiters.next(id, Math.min(left, 1000));
-      view = record ? toJobView(record.job, this.deps.config.http.publicUrl, view.webhook) : await this.get(owner, id);
+      view = record ? { ...view, ...record.job, image: imageHold(record.job, record.image_key, this.deps.config.images.retention) } : await this.get(owner, id);
     }
     return view;
   }

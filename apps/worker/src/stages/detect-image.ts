@@ -15,7 +15,7 @@ const ms = (v: number) => Math.round(v * 100) / 100;
 export async function detectImage(
   models: ModelPool,
   data: DetectJobData,
-  bytes: Buffer,
+  { bytes, format }: { bytes: Buffer; format: string },
   startedAt: string,
   fetchedIn: { start: number; end: number },
   maxPixels: number,
@@ -26,14 +26,14 @@ export async function detectImage(
     const t2 = performance.now();
     const out = await detector.detect(img, data.min_score);
     const t3 = performance.now();
-    const observation = imageObservation(img, bytes, data.image.format, out.detections);
+    const observation = imageObservation(img, bytes, format, out.detections);
     const finishedAt = new Date();
     // The stages as spans of the active (process) span, from the times measured above.
     const epoch = (t: number) => performance.timeOrigin + t;
     const decoded = t2 + out.timings.preprocess;
     const inference = decoded + out.timings.sessionWait;
     recordSpan('download', epoch(fetchedIn.start), epoch(fetchedIn.end), { 'spotter.image.bytes': bytes.length });
-    recordSpan('decode', epoch(t1), epoch(decoded), { 'spotter.image.format': data.image.format });
+    recordSpan('decode', epoch(t1), epoch(decoded), { 'spotter.image.format': format });
     recordSpan('inference', epoch(inference), epoch(inference + out.timings.inference), { 'spotter.model.name': detector.name });
     recordSpan('postprocess', epoch(t3 - out.timings.postprocess), epoch(t3), { 'spotter.detections.count': out.detections.length });
     const created = Date.parse(data.created_at);

@@ -19,8 +19,14 @@ export interface RecordDeps {
  * only if this attempt's record is the one that holds, counts it: Prometheus, the monitoring
  * profile, the rollout's per-model outcomes and the canary guard.
  */
-export async function recordOutcome(deps: RecordDeps, data: DetectJobData, record: JobRecord, observation: Observation = {}, repeat = false): Promise<Finalized> {
-  const done = await finalizeJob(deps.lifecycle, data, record, { repeat });
+export async function recordOutcome(
+  deps: RecordDeps,
+  data: DetectJobData,
+  record: JobRecord,
+  observation: Observation = {},
+  opts: { repeat?: boolean; keepImage?: boolean } = {},
+): Promise<Finalized> {
+  const done = await finalizeJob(deps.lifecycle, data, record, opts);
   if (!done.stored) deps.log.warn({ job_id: data.id }, 'result not stored yet (storage unavailable); the reconciler will write it');
   if (!done.claimed) return done;
   const { job } = done.record;
