@@ -46,6 +46,8 @@ export const storageKeys = {
   annotated: (id: string) => `annotated/${id}.jpg`,
   shadow: (id: string) => `shadow/${id}.json`,
   feedback: (id: string) => `feedback/${id}.json`,
+  /** An evaluation report that `spotter eval --store` wrote: `reports/<id>/report.json` or `report.html`. */
+  report: (id: string, file: 'report.json' | 'report.html') => `reports/${id}/${file}`,
   /** The id in a key of one of the folders above. */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
 };
