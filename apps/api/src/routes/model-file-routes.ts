@@ -16,19 +16,30 @@ async function sha256File(file: string): Promise<string> {
 }
 
 /**
- * GET /v1/models/{name}/file: the registered .onnx file, for any key, so that a browser can
- * run the very model the workers run (the console's edge page). Strong ETag from the file's
- * sha256; 304 on If-None-Match.
+ * GET /v1/models/{name} (its manifest) and GET /v1/models/{name}/file (the registered .onnx),
+ * for any key, so that a browser can run the very model the workers run (the console's edge
+ * page). The file has a strong ETag from its sha256, and 304 on If-None-Match.
  */
 export function modelFileRoutes(registry: ModelRegistry): Router {
   const r = Router();
   // The registry is fixed for the life of the process: each file is hashed once, on first use.
   const digests = new Map<string, Promise<string>>();
 
+  const find = (name: string) => {
+    if (!registry.has(name)) throw new NotFoundError('MODEL_NOT_FOUND', `no model named ${JSON.stringify(name)}`);
+    return registry.get(name);
+  };
+
+  // The manifest as the registry read it (labels, thresholds, input size): what a browser
+  // needs to pre- and post-process exactly as the workers do. The server's path stays here.
+  r.get('/v1/models/:name', (req, res) => {
+    const { path: _path, ...manifest } = find(req.params.name);
+    res.json({ ...manifest, available: manifest.problem === null, links: { file: `/v1/models/${manifest.name}/file` } });
+  });
+
   r.get('/v1/models/:name/file', async (req, res) => {
     const name = req.params.name;
-    const model = registry.has(name) ? registry.get(name) : null;
-    if (!model) throw new NotFoundError('MODEL_NOT_FOUND', `no model named ${JSON.stringify(name)}`);
+    const model = find(name);
     if (model.problem) throw new NotFoundError('MODEL_FILE_UNAVAILABLE', `model "${name}" has no usable file: ${model.problem}`);
     let digest = digests.get(model.path);
     if (!digest) {
