@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@spotter/config';
 import { JobFiles } from '@spotter/jobs';
 import { ModelRegistry, Rollout } from '@spotter/models';
@@ -11,6 +12,7 @@ import { startMaintenance } from './maintenance.js';
 import { JobService } from './services/job-service.js';
 import { JobWaiters } from './services/job-waiters.js';
 import { MonitoringService, type DriftResult } from './services/monitoring-service.js';
+import { ReportService } from './services/report-service.js';
 
 // Composition root: configuration is read here once and adapters are chosen here.
 const config = loadConfig(process.env);
@@ -46,6 +48,9 @@ const app = createApp({
   log,
   jobs,
   monitoring,
+  reports: new ReportService(storage),
+  // Built by the set-up (scripts/lib.mjs ensureConsole); served as files, not imported.
+  consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
   registry,
   rollout,
   queue: stores.queue,
