@@ -2,7 +2,7 @@
 // getting the file and getting fitted RGB pixels; pre- and post-processing are @spotter/vision,
 // the very code the workers run.
 import type { Detection } from '@spotter/shared';
-import { fitSize, inputSizeOf, postprocess, preprocess, specFromManifest, type ModelInput, type ModelSpec } from '@spotter/vision';
+import { fitSize, inputSizeOf, postprocess, preprocess, resizeLinear, specFromManifest, type ModelInput, type ModelSpec } from '@spotter/vision';
 import type { InferenceSession } from 'onnxruntime-web';
 import { ApiError, apiFetch } from './api.js';
 
@@ -87,30 +87,30 @@ export async function loadEdgeModel(manifest: ModelManifestView, onProgress: (do
 }
 
 /**
- * The picture as displayed (EXIF orientation applied), resized to fit the model input with
- * `fitSize`, as RGB bytes: the browser's counterpart of the worker's decodeToFit.
+ * The picture as displayed (EXIF orientation applied), fitted to the model input with
+ * `fitSize` and `resizeLinear`: the browser's counterpart of the worker's decodeToFit. The
+ * canvas only decodes (its JPEG decoder gives the very bytes libvips does); its own
+ * resampling differs from libvips' enough to move a box, so the resize is vision's.
  */
 export async function fittedPixels(file: Blob, size: number): Promise<ModelInput> {
   const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   const { width, height } = bitmap;
   const { scale, fitWidth, fitHeight } = fitSize(width, height, size);
-  const fitted = await createImageBitmap(bitmap, { resizeWidth: fitWidth, resizeHeight: fitHeight, resizeQuality: 'medium' });
-  bitmap.close();
-  const canvas = new OffscreenCanvas(fitWidth, fitHeight);
+  const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   // Transparent areas become the letterbox grey, as the worker flattens them.
   ctx.fillStyle = 'rgb(114, 114, 114)';
-  ctx.fillRect(0, 0, fitWidth, fitHeight);
-  ctx.drawImage(fitted, 0, 0);
-  fitted.close();
-  const rgba = ctx.getImageData(0, 0, fitWidth, fitHeight).data;
-  const pixels = new Uint8Array(fitWidth * fitHeight * 3);
+  ctx.fillRect(0, 0, width, height);
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const rgb = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    pixels[j] = rgba[i]!;
-    pixels[j + 1] = rgba[i + 1]!;
-    pixels[j + 2] = rgba[i + 2]!;
+    rgb[j] = rgba[i]!;
+    rgb[j + 1] = rgba[i + 1]!;
+    rgb[j + 2] = rgba[i + 2]!;
   }
-  return { width, height, pixels, fitWidth, fitHeight, scale };
+  return { width, height, pixels: resizeLinear(rgb, width, height, fitWidth, fitHeight), fitWidth, fitHeight, scale };
 }
 
 /** One detection run in the browser, timed by stage as the worker times its own. */
