@@ -1,5 +1,6 @@
+// First: see zod-jitless.ts.
+import './zod-jitless.js';
 import './styles.css';
-import { config as zodConfig } from 'zod';
 import type { Page } from './page.js';
 import { edgePage } from './pages/edge-page.js';
 import { jobsPage } from './pages/jobs-page.js';
@@ -16,10 +17,6 @@ const PAGES: Record<string, { title: string; page: Page }> = {
   monitoring: { title: 'Monitoring', page: monitoringPage },
   reports: { title: 'Reports', page: reportsPage },
 };
-
-// The shared contract's schemas are zod's: without this, zod probes `Function('')` to compile
-// fast parsers, which the CSP (no 'unsafe-eval') reports as a violation.
-zodConfig({ jitless: true });
 
 const view = document.getElementById('view')!;
 let stop: (() => void) | void;
