@@ -162,6 +162,9 @@ describe('the console against the real stack', () => {
     const job = (await getJson(`${spotter.url}/v1/jobs/${tryJobId}`, bearer(TENANT))).body;
     expect(job.status).toBe('succeeded');
     expect(await page.locator('.waterfall .wf-row').count()).toBe(5);
+    const life = await page.locator('.lifeline li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-status')));
+    expect(life[0]).toBe('queued');
+    expect(life.at(-1)).toBe('succeeded');
 
     // At the default 0.25, then the slider down to the floor asked of the server: live filtering.
     const at = (min: number) => byScore(job.result.detections.filter((d: { score: number }) => d.score >= min));

@@ -8,9 +8,10 @@ const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /**
  * Polls a job until it is final, calling `onChange` with every new status seen (so a page
  * can show queued -> running -> succeeded). Polling, not `?wait`, so the middle states show.
+ * `seen` is the status already shown (the one POST /v1/jobs answered).
  */
-export async function followJob(id: string, onChange: (job: JobView) => void, signal?: AbortSignal): Promise<JobView> {
-  let last = '';
+export async function followJob(id: string, onChange: (job: JobView) => void, signal?: AbortSignal, seen = ''): Promise<JobView> {
+  let last = seen;
   for (let delay = 150; ; delay = Math.min(delay * 1.3, 1000)) {
     const job = await api<JobView>(`/v1/jobs/${id}`, { signal: signal ?? null });
     if (job.status !== last) {

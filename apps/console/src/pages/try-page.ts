@@ -33,7 +33,8 @@ export const tryPage: Page = (root) => {
     try {
       const created = await submitImage(file);
       status.textContent = `Job ${created.id} accepted.`;
-      const job: JobView = await followJob(created.id, (j) => line.add(j.status), controller.signal);
+      line.add(created.status);
+      const job: JobView = await followJob(created.id, (j) => line.add(j.status), controller.signal, created.status);
       if (job.status !== 'succeeded' || !job.result) {
         status.textContent = '';
         replace(result, errorBox(`The job ${job.status}: ${job.error?.message ?? 'no reason given'}.`));
