@@ -1,7 +1,7 @@
 // Set-up shared by `npm start` and `npm test`. Plain Node.js: it runs before dependencies exist.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,39 @@ export async function ensureModel() {
   }
   if (sha256(target) !== MODEL.sha256) say(`warning: ${target} differs from the known build (sha256 ${MODEL.sha256})`);
   return target;
+}
+
+/** Every file under `dir` (recursively), sorted, for change detection. */
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+/**
+ * Builds the console (apps/console -> apps/console/dist, served by the API at /console) when
+ * its sources, the packages it bundles (vision, shared) or the lockfile changed since the
+ * last build. The output is never committed.
+ */
+export function ensureConsole() {
+  const app = path.join(root, 'apps', 'console');
+  const sources = [
+    ...['index.html', 'vite.config.ts', 'package.json', 'tsconfig.json'].map((f) => path.join(app, f)),
+    ...filesUnder(path.join(app, 'src')),
+    ...filesUnder(path.join(root, 'packages', 'vision', 'src')),
+    ...filesUnder(path.join(root, 'packages', 'shared', 'src')),
+    path.join(root, 'pnpm-lock.yaml'),
+  ];
+  const hash = createHash('sha256');
+  for (const f of sources) hash.update(path.relative(root, f)).update('\0').update(readFileSync(f));
+  const digest = hash.digest('hex');
+  const stamp = path.join(app, 'dist', '.spotter-build');
+  if (existsSync(path.join(app, 'dist', 'index.html')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  say('building the console (vite build in apps/console)');
+  run(path.join(app, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: app });
+  writeFileSync(stamp, digest);
 }
 
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();

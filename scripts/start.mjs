@@ -1,9 +1,10 @@
 // `npm start`: set up what is missing, then run Redis (unless REDIS_URL is set), the API and one worker.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ensureDependencies, ensureModel, ensureRedisServer, root, say, startRedis } from './lib.mjs';
+import { ensureConsole, ensureDependencies, ensureModel, ensureRedisServer, root, say, startRedis } from './lib.mjs';
 
 ensureDependencies();
+ensureConsole();
 await ensureModel();
 
 const env = { ...process.env };
@@ -54,4 +55,4 @@ process.on('SIGTERM', () => void stop(0));
 launch('worker', 'apps/worker/src/main.ts');
 launch('api', 'apps/api/src/main.ts');
 const host = env.HOST ?? (env.SPOTTER_API_KEYS ? '0.0.0.0' : '127.0.0.1');
-say(`Spotter: http://${host === '0.0.0.0' ? 'localhost' : host}:${env.PORT ?? 8080}  (docs: /docs; Ctrl-C stops everything)`);
+say(`Spotter: http://${host === '0.0.0.0' ? 'localhost' : host}:${env.PORT ?? 8080}  (console: /console/, docs: /docs; Ctrl-C stops everything)`);

@@ -1,9 +1,10 @@
 // `npm test`: set up, type-check, then run the whole suite against real Redis, S3 and the model.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureChromium, ensureDependencies, ensureDeployTools, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
+import { ensureChromium, ensureConsole, ensureDependencies, ensureDeployTools, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
 
 ensureDependencies();
+ensureConsole();
 await ensureModel();
 ensureRedisServer();
 ensureChromium();
@@ -12,6 +13,7 @@ ensureDeployTools();
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 for (const [label, cmd, args] of [
   ['type-check', bin('tsc'), ['-p', 'tsconfig.json']],
+  ['type-check (console, browser libraries)', bin('tsc'), ['-p', 'apps/console/tsconfig.json']],
   ['tests', bin('vitest'), ['run', ...process.argv.slice(2)]],
 ]) {
   say(label);

@@ -9,14 +9,19 @@ import { errorHandler, notFound } from './middleware/error-handler.js';
 import { observeRequests } from './middleware/observe-requests.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { queueDashboard } from './queue-dashboard.js';
+import { consoleRoutes } from './routes/console-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
+import { modelFileRoutes } from './routes/model-file-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
+import { monitoringChartRoutes } from './routes/monitoring-chart-routes.js';
 import { monitoringRoutes } from './routes/monitoring-routes.js';
+import { reportPages, reportRoutes } from './routes/report-routes.js';
 import { systemRoutes, type SystemDeps } from './routes/system-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import type { BatchService } from './services/batch-service.js';
 import type { JobService } from './services/job-service.js';
 import type { MonitoringService } from './services/monitoring-service.js';
+import type { ReportService } from './services/report-service.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +29,9 @@ export interface AppDeps {
   jobs: JobService;
   batches: BatchService;
   monitoring: MonitoringService;
+  reports: ReportService;
+  /** The console's built files (apps/console/dist). */
+  consoleDir: string;
   registry: ModelRegistry;
   rollout: Rollout;
   queue: JobQueue;
@@ -42,13 +50,19 @@ export function createApp(deps: AppDeps) {
   app.use(observeRequests(log, metrics));
   app.use(systemRoutes({ ...deps.system, metrics, metricsToken: config.http.metricsToken }));
   app.use('/admin/queues', apiKeyAuth(keys, { browser: true }), requireAdmin, queueDashboard(deps.queue));
+  // The console's files carry no data: its API calls go through /v1 with the key.
+  app.use(consoleRoutes(deps.consoleDir));
+  app.use('/reports', apiKeyAuth(keys, { browser: true }), reportPages(deps.reports));
   const { perSecond, burst } = config.http.rateLimit;
   app.use('/v1', apiKeyAuth(keys), rateLimit(deps.rateLimits, perSecond, burst), express.json({ limit: '64kb' }));
   // Routers declare full paths, so req.route names the whole route template in logs and metrics.
   app.use(jobRoutes(deps.jobs, config, metrics));
   app.use(batchRoutes(deps.batches));
   app.use(modelRoutes(deps.registry, deps.rollout));
+  app.use(modelFileRoutes(deps.registry));
   app.use(monitoringRoutes(deps.monitoring));
+  app.use(monitoringChartRoutes(deps.monitoring));
+  app.use(reportRoutes(deps.reports));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@spotter/config';
 import { lifecycleDeps } from '@spotter/jobs';
 import { ModelRegistry, Rollout } from '@spotter/models';
@@ -12,6 +13,7 @@ import { BatchService } from './services/batch-service.js';
 import { JobService } from './services/job-service.js';
 import { JobWaiters } from './services/job-waiters.js';
 import { MonitoringService, type DriftResult } from './services/monitoring-service.js';
+import { ReportService } from './services/report-service.js';
 
 // Composition root: configuration is read here once and adapters are chosen here.
 const config = loadConfig(process.env);
@@ -51,6 +53,9 @@ const app = createApp({
   jobs,
   batches,
   monitoring,
+  reports: new ReportService(storage),
+  // Built by the set-up (scripts/lib.mjs ensureConsole); served as files, not imported.
+  consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
   registry,
   rollout,
   queue: stores.queue,

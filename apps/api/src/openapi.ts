@@ -36,6 +36,9 @@ const uploadErrors = {
 };
 
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const metricParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'A metric of the drift report, e.g. brightness' };
+const windowParams = ['from', 'to'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string', format: 'date-time' } }));
+const reportParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const jobJson = { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } };
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas the code validates with. */
@@ -121,6 +124,24 @@ export function openApiDocument(version: string) {
           responses: { 200: { description: 'The registry', content: { 'application/json': { schema: { type: 'object' } } } } },
         },
       },
+      '/v1/models/{name}': {
+        get: {
+          summary: "A model's manifest as the registry read it (labels, thresholds, input size, version), with the link to its file",
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The manifest' }, 404: errorResponse('Unknown model') },
+        },
+      },
+      '/v1/models/{name}/file': {
+        get: {
+          summary: 'The registered .onnx file of a model (what the console runs in the browser); strong ETag from its sha256, 304 on If-None-Match',
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          responses: {
+            200: { description: 'The model file', headers: { ETag: { schema: { type: 'string' } }, 'Cache-Control': { schema: { type: 'string' } } }, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+            304: { description: 'Not modified' },
+            404: errorResponse('Unknown model, or its file is missing or does not match its manifest'),
+          },
+        },
+      },
       '/v1/rollout': {
         get: {
           summary: 'Rollout state with its counters: shadow agreement, canary failure ratios',
@@ -174,6 +195,50 @@ export function openApiDocument(version: string) {
       },
       '/v1/monitoring/alarms': {
         get: { summary: 'Open drift alarms and the history of openings and clearings', responses: { 200: { description: '{open, history}' } } },
+      },
+      '/v1/monitoring/metrics/{name}/histogram': {
+        get: {
+          summary: 'One binned metric (admin): its counts per bin in the active reference and in the window (default: the last hour)',
+          parameters: [metricParam, ...windowParams],
+          responses: {
+            200: { description: '{metric, kind, type, bins (labels), edges | categories, reference: {id, images, counts} | null, window: {from, to, images, counts}}' },
+            400: errorResponse('Unknown or unbinned metric, bad range'),
+          },
+        },
+      },
+      '/v1/monitoring/metrics/{name}/history': {
+        get: {
+          summary: "A metric's drift score (admin) in `steps` consecutive sub-windows of the window, oldest first, with its thresholds",
+          parameters: [metricParam, ...windowParams, { name: 'steps', in: 'query', required: false, schema: { type: 'integer', minimum: 2, maximum: 120, default: 24 } }],
+          responses: { 200: { description: '{metric, reference, points: [{from, to, count, score, p_value, status, threshold}]}' }, 400: errorResponse('Unknown metric, bad range') },
+        },
+      },
+      '/v1/reports': {
+        get: {
+          summary: 'Evaluation reports stored by `spotter eval --store`, newest first',
+          responses: { 200: { description: '{reports: [{id, created_at, model, dataset, metrics: {AP, AP50, AR100}, links: {self, html}}]}' } },
+        },
+      },
+      '/v1/reports/{id}': {
+        get: {
+          summary: 'A stored evaluation report (report.json)',
+          parameters: [reportParam],
+          responses: { 200: { description: 'The report as spotter eval wrote it' }, 404: errorResponse('No such report') },
+        },
+      },
+      '/reports/{id}': {
+        get: {
+          summary: "A stored evaluation report's page: self-contained HTML served with a CSP that allows no script; the key as Bearer or Basic password",
+          parameters: [reportParam],
+          responses: { 200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } }, 401: errorResponse('Missing or invalid API key'), 404: errorResponse('No such report') },
+        },
+      },
+      '/console/': {
+        get: {
+          summary: 'The console (single-page app; its API calls use the key)',
+          security: [],
+          responses: { 200: { description: 'index.html', content: { 'text/html': { schema: { type: 'string' } } } }, 503: { description: 'The console is not built' } },
+        },
       },
       '/healthz': { get: { summary: 'Process is up', security: [], responses: { 200: { description: 'OK' } } } },
       '/readyz': { get: { summary: 'Redis and storage reachable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -15,6 +16,7 @@ import {
 import type { Config } from '@spotter/config';
 import { ModelRegistry } from '@spotter/models';
 import { ModelError, type RegisteredModel } from '@spotter/shared';
+import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import { specFromManifest } from '@spotter/vision';
 
 /** A registered model name, or a path to an .onnx file (taken as a YOLOX COCO export). */
@@ -34,6 +36,13 @@ export interface EvalOptions {
   baseline?: string | undefined;
   /** JSON file: { "<image file name>": ["tag", ...] } for user-defined slices. */
   tags?: string | undefined;
+  /** Also keep report.json and report.html in Spotter's storage (`--store`), for the API and the console. */
+  storage?: ObjectStorage | undefined;
+}
+
+/** A stored report's id: sortable by time, unique without coordination. */
+export function reportId(at = new Date()): string {
+  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 function progress(done: number, total: number) {
@@ -48,7 +57,10 @@ function progress(done: number, total: number) {
 }
 
 /** `spotter eval`: report.json, report.html and predictions.json for a model or a predictions file on a dataset. */
-export async function evalCommand(opts: EvalOptions, config: Config): Promise<Report & { baseline: ReturnType<typeof compareReports> | null }> {
+export async function evalCommand(
+  opts: EvalOptions,
+  config: Config,
+): Promise<Report & { baseline: ReturnType<typeof compareReports> | null; stored?: string }> {
   const dataset = await loadDataset(path.resolve(opts.data));
   let predictions: Prediction[];
   let model: Report['model'];
@@ -91,10 +103,17 @@ export async function evalCommand(opts: EvalOptions, config: Config): Promise<Re
     worstImages.push({ ...w, dataUri: `data:image/jpeg;base64,${jpeg.toString('base64')}` });
   }
   const full = { ...report, baseline };
-  await writeFile(path.join(opts.out, 'report.json'), JSON.stringify(full, null, 2) + '\n');
-  await writeFile(path.join(opts.out, 'report.html'), renderReportHtml(full, worstImages));
+  const json = JSON.stringify(full, null, 2) + '\n';
+  const html = renderReportHtml(full, worstImages);
+  await writeFile(path.join(opts.out, 'report.json'), json);
+  await writeFile(path.join(opts.out, 'report.html'), html);
   // The predictions as a COCO results file, so the same numbers can be recomputed with --predictions.
   const results = predictions.map((p) => ({ image_id: p.imageId, category_id: p.categoryId, bbox: p.bbox, score: p.score }));
   await writeFile(path.join(opts.out, 'predictions.json'), JSON.stringify(results));
-  return full;
+  if (!opts.storage) return full;
+  const id = reportId();
+  // HTML first: a listed report.json always has its page.
+  await opts.storage.put(storageKeys.report(id, 'report.html'), Buffer.from(html), 'text/html; charset=utf-8');
+  await opts.storage.put(storageKeys.report(id, 'report.json'), Buffer.from(json), 'application/json');
+  return { ...full, stored: id };
 }

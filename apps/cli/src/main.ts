@@ -1,17 +1,18 @@
 /**
  * `npm run spotter -- <command>`:
- *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>
+ *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir> [--store]
  *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback
  *   monitor reference --images <dir> [--model <name>]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/config';
+import { createStorage } from '@spotter/storage';
 import { evalCommand } from './eval-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
 import { rolloutCommand } from './rollout-command.js';
 
 const USAGE = [
-  'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>',
+  'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir> [--store]',
   '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback',
   '       spotter monitor reference --images <dir> [--model <name>]',
 ].join('\n');
@@ -28,11 +29,20 @@ try {
         model: { type: 'string' },
         baseline: { type: 'string' },
         predictions: { type: 'string' },
+        // Also into Spotter's storage (reports/<id>/), where the API and the console list it.
+        store: { type: 'boolean' },
       },
     });
     if (!values.data || !values.out) throw new Error(USAGE);
     const report = await evalCommand(
-      { data: values.data, out: values.out, model: values.model, predictions: values.predictions, baseline: values.baseline },
+      {
+        data: values.data,
+        out: values.out,
+        model: values.model,
+        predictions: values.predictions,
+        baseline: values.baseline,
+        storage: values.store ? await createStorage(config.storage) : undefined,
+      },
       config,
     );
     const m = report.metrics;
@@ -42,6 +52,7 @@ try {
     );
     if (report.baseline) console.log(`vs baseline: AP ${report.baseline.diff.AP! >= 0 ? '+' : ''}${report.baseline.diff.AP}; worse on ${report.baseline.worse.length} slices`);
     console.log(`report: ${values.out}/report.html`);
+    if (report.stored) console.log(`stored as report ${report.stored} (GET /v1/reports/${report.stored}, console: /console/#/reports)`);
   } else if (command === 'rollout') {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' } } });
     console.log(JSON.stringify(await rolloutCommand(positionals, values, config), null, 2));

@@ -1,4 +1,4 @@
-import { compareDetections } from '@spotter/evaluation';
+import { compareDetections } from '@spotter/shared';
 import { decodeToFit } from '@spotter/imaging';
 import type { Rollout } from '@spotter/models';
 import type { DetectJobData, JobRecord } from '@spotter/shared';

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { ModelError, type Detection } from '@spotter/shared';
-import { outputDecoders, postprocess, preprocess, type ModelInput, type ModelSpec } from '@spotter/vision';
+import { inputSizeOf, outputDecoders, postprocess, preprocess, type ModelInput, type ModelSpec } from '@spotter/vision';
 
 export interface SessionOptions {
   executionProviders: readonly string[];
@@ -173,19 +173,4 @@ export class OnnxDetector {
   async close() {
     await this.session.close();
   }
-}
-
-function inputSizeOf(session: ThreadReady, spec: ModelSpec, file: string): number {
-  const meta = session.inputMetadata[0];
-  const shape = meta && meta.isTensor ? meta.shape : [];
-  const [n, c, h, w] = shape;
-  if (session.inputNames.length !== 1 || shape.length !== 4 || c !== 3 || typeof h !== 'number' || h !== w || (n !== 1 && typeof n === 'number')) {
-    throw new ModelError(
-      `model "${spec.name}" (${file}) has an unexpected input: expected one float32 [1, 3, S, S] tensor, got [${shape.join(', ')}]`,
-    );
-  }
-  if (spec.inputSize !== undefined && spec.inputSize !== h) {
-    throw new ModelError(`model "${spec.name}" (${file}) takes ${h}x${h} input, but its manifest says ${spec.inputSize}`);
-  }
-  return h;
 }

@@ -57,6 +57,16 @@ export class JobNotFoundError extends SpotterError {
   }
 }
 
+/** A named thing other than a job (a model file, a stored report) that does not exist. */
+export class NotFoundError extends SpotterError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The request clashes with the current state (promoting when no rollout runs, say). */
 export class ConflictError extends SpotterError {
   readonly code: string = 'CONFLICT';

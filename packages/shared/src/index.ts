@@ -1,4 +1,5 @@
 // Pure code only: no Node.js I/O, no Redis, no logger. It runs in the browser as well.
+export * from './agreement.js';
 export * from './errors.js';
 export * from './geometry.js';
 export * from './image-formats.js';

@@ -50,6 +50,8 @@ export const storageKeys = {
   batch: (id: string) => `batches/${id}.json`,
   /** The outbox entry of a batch: until its final event is delivered. */
   pendingBatch: (id: string) => `pending/batch.${id}.json`,
+  /** An evaluation report that `spotter eval --store` wrote: `reports/<id>/report.json` or `report.html`. */
+  report: (id: string, file: 'report.json' | 'report.html') => `reports/${id}/${file}`,
   /** The id in a key of one of the folders above (`batch.<id>` for a batch's outbox entry). */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
 };

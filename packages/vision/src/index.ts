@@ -6,3 +6,4 @@ export * from './model-spec.js';
 export * from './nms.js';
 export * from './output-decoders.js';
 export * from './pipeline.js';
+export * from './resize.js';

@@ -1,4 +1,4 @@
-import type { ModelManifest } from '@spotter/shared';
+import { ModelError, type ModelManifest } from '@spotter/shared';
 import { COCO_LABELS } from './coco-labels.js';
 import type { OutputFormat } from './output-decoders.js';
 
@@ -36,4 +36,29 @@ export function specFromManifest(m: ModelManifest & { version?: string | undefin
     minScore: m.score_threshold,
     ...(m.input_size ? { inputSize: m.input_size } : {}),
   };
+}
+
+/** What onnxruntime (Node or web) says about a session's inputs. */
+export interface SessionInputs {
+  inputNames: readonly string[];
+  inputMetadata: readonly { isTensor: boolean; shape?: readonly (number | string)[] }[];
+}
+
+/**
+ * The square input size S of a loaded model: it must take one `[1, 3, S, S]` tensor, and S
+ * must be the manifest's `input_size` when that is given. ModelError otherwise.
+ */
+export function inputSizeOf(session: SessionInputs, spec: ModelSpec, file: string): number {
+  const meta = session.inputMetadata[0];
+  const shape = meta && meta.isTensor ? (meta.shape ?? []) : [];
+  const [n, c, h, w] = shape;
+  if (session.inputNames.length !== 1 || shape.length !== 4 || c !== 3 || typeof h !== 'number' || h !== w || (n !== 1 && typeof n === 'number')) {
+    throw new ModelError(
+      `model "${spec.name}" (${file}) has an unexpected input: expected one float32 [1, 3, S, S] tensor, got [${shape.join(', ')}]`,
+    );
+  }
+  if (spec.inputSize !== undefined && spec.inputSize !== h) {
+    throw new ModelError(`model "${spec.name}" (${file}) takes ${h}x${h} input, but its manifest says ${spec.inputSize}`);
+  }
+  return h;
 }

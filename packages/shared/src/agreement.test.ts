@@ -8,7 +8,7 @@ describe('shadow agreement', () => {
     const live = [d(0, 0.9, 0, 0, 100, 100), d(1, 0.8, 200, 200, 300, 300), d(2, 0.7, 500, 500, 520, 520)];
     const cand = [d(0, 0.7, 5, 5, 100, 100), d(3, 0.6, 200, 200, 300, 290), d(0, 0.5, 0, 0, 100, 100)];
     const a = compareDetections(live, cand);
-    expect(a).toEqual({ live_boxes: 3, candidate_boxes: 3, matched: 2, class_flips: 1, score_delta_sum: expect.closeTo(0.4, 10) });
+    expect(a).toEqual({ live_boxes: 3, candidate_boxes: 3, matched: 2, class_flips: 1, score_delta_sum: expect.closeTo(0.4, 10), max_score_delta: expect.closeTo(0.4, 10) });
   });
 
   it('agrees fully with itself and not at all with nothing', () => {
