@@ -3,10 +3,13 @@
  *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir> [--store]
  *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback
  *   monitor reference --images <dir> [--model <name>]
+ *   batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/config';
 import { createStorage } from '@spotter/storage';
+import { apiClient } from './api-client.js';
+import { batchCommand } from './batch-command.js';
 import { evalCommand } from './eval-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
 import { rolloutCommand } from './rollout-command.js';
@@ -15,6 +18,7 @@ const USAGE = [
   'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir> [--store]',
   '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback',
   '       spotter monitor reference --images <dir> [--model <name>]',
+  '       spotter batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]',
 ].join('\n');
 
 const [command, ...rest] = process.argv.slice(2);
@@ -54,12 +58,29 @@ try {
     console.log(`report: ${values.out}/report.html`);
     if (report.stored) console.log(`stored as report ${report.stored} (GET /v1/reports/${report.stored}, console: /console/#/reports)`);
   } else if (command === 'rollout') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' } } });
-    console.log(JSON.stringify(await rolloutCommand(positionals, values, config), null, 2));
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' } } });
+    console.log(JSON.stringify(await rolloutCommand(apiClient(config, values), positionals, values), null, 2));
   } else if (command === 'monitor') {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { images: { type: 'string' }, model: { type: 'string' } } });
     if (positionals[0] !== 'reference' || !values.images) throw new Error(USAGE);
     console.log(JSON.stringify(await monitorReferenceCommand({ images: values.images, model: values.model }, config), null, 2));
+  } else if (command === 'batch') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, model: { type: 'string' }, 'min-score': { type: 'string' }, url: { type: 'string' }, key: { type: 'string' } },
+    });
+    if (!positionals[0] || !values.out) throw new Error(USAGE);
+    // A bar redrawn in place on a terminal; a line now and then in logs.
+    let last = 0;
+    const onProgress = (line: string) => {
+      if (process.stderr.isTTY) return void process.stderr.write(`\r${line.padEnd(100)}`);
+      if (Date.now() - last > 5000 || !line.startsWith('[')) (last = Date.now()), process.stderr.write(`${line}\n`);
+    };
+    const batch = await batchCommand(apiClient(config, values), { input: positionals[0], out: values.out, model: values.model, minScore: values['min-score'], onProgress });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    const c = batch.counts;
+    console.log(`batch ${batch.id} ${batch.status}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped; results: ${values.out}`);
   } else {
     throw new Error(USAGE);
   }

@@ -1,28 +1,15 @@
-import type { Config } from '@spotter/config';
+import type { ApiClient } from './api-client.js';
 
-/** `spotter rollout ...`: talks to the API (SPOTTER_URL, SPOTTER_API_KEY). */
-export async function rolloutCommand(args: string[], flags: { every?: string | undefined; share?: string | undefined }, config: Config) {
+/** `spotter rollout ...`: talks to the API (SPOTTER_URL, SPOTTER_API_KEY: an admin key). */
+export async function rolloutCommand(api: ApiClient, args: string[], flags: { every?: string | undefined; share?: string | undefined }) {
   const [action, candidate] = args;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${config.client.url}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(config.client.apiKey ? { authorization: `Bearer ${config.client.apiKey}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as { error?: { message: string } };
-    if (!res.ok) throw new Error(`${res.status}: ${json.error?.message ?? 'request failed'}`);
-    return json;
-  };
   switch (action) {
     case 'status':
-      return call('GET', '/v1/rollout');
+      return api.json('GET', '/v1/rollout');
     case 'shadow':
     case 'canary':
       if (!candidate) throw new Error(`usage: spotter rollout ${action} <candidate model>`);
-      return call('POST', '/v1/rollout', {
+      return api.json('POST', '/v1/rollout', {
         mode: action,
         candidate,
         ...(action === 'shadow' && flags.every ? { every: Number(flags.every) } : {}),
@@ -30,7 +17,7 @@ export async function rolloutCommand(args: string[], flags: { every?: string | u
       });
     case 'promote':
     case 'rollback':
-      return call('POST', `/v1/rollout/${action}`);
+      return api.json('POST', `/v1/rollout/${action}`, {});
     default:
       throw new Error('usage: spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback');
   }
