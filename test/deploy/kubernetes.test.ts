@@ -319,7 +319,9 @@ describe.skipIf(!hasKubectl)('Kubernetes manifests (kubectl kustomize)', () => {
       const samples = parsePrometheus(await (await fetch(`${spotter.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
       const so = named(rendered.production, 'ScaledObject', 'spotter-worker');
       const selectors = selectorsOf(so.spec.triggers[0].metadata.query);
-      expect(selectors.map((s) => s.name).sort()).toEqual(['spotter_queue_backlog', 'spotter_queue_jobs']);
+      // Backlog and jobs in hand, of the realtime queue and of the batch queue.
+      expect([...new Set(selectors.map((s) => s.name))].sort()).toEqual(['spotter_queue_backlog', 'spotter_queue_jobs']);
+      expect([...new Set(selectors.map((s) => s.matchers.find((m) => m.label === 'queue')?.value))].sort()).toEqual(['detect', 'detect-batch']);
       for (const s of selectors) {
         // `namespace` is a target label that the ServiceMonitor's scrape adds, not the exporter.
         const own = s.matchers.filter((m) => m.label !== 'namespace');

@@ -16,11 +16,12 @@ export function detectProcessor(deps: DetectDeps, log: Logger, metrics: WorkerMe
     const data = parsed.data;
     // Continue the trace of the upload that created the job.
     const parent = extractTraceContext(data.trace);
-    recordSpan('detect wait', job.timestamp, startedAt.getTime(), { 'spotter.job.id': data.id, 'messaging.destination.name': QueueNames.detect }, parent);
+    const queue = data.batch ? QueueNames.detectBatch : QueueNames.detect;
+    recordSpan('detect wait', job.timestamp, startedAt.getTime(), { 'spotter.job.id': data.id, 'messaging.destination.name': queue }, parent);
     const attributes = {
       'messaging.system': 'bullmq',
       'messaging.operation.type': 'process',
-      'messaging.destination.name': QueueNames.detect,
+      'messaging.destination.name': queue,
       'messaging.message.id': data.id,
       'spotter.job.id': data.id,
       'spotter.model.name': data.model,

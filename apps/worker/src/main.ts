@@ -10,6 +10,7 @@ import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
 import { detectProcessor } from './detect-processor.js';
 import { ModelPool } from './model-pool.js';
 import { startOpsServer } from './ops-server.js';
+import { RealtimeFirst } from './realtime-first.js';
 import { ShadowRunner } from './shadow-runner.js';
 import { webhookProcessor } from './webhook-processor.js';
 import { createWorkerMetrics } from './worker-metrics.js';
@@ -54,21 +55,30 @@ const shadows = new ShadowRunner({
 });
 const base = { connection, prefix: stores.queue.prefix };
 
-const detectWorker = new Worker(
-  QueueNames.detect,
-  detectProcessor(
-    { config, storage, models, jobs: stores.jobs, shadows, log, record: { lifecycle, profiles: stores.profiles, rollout, metrics, log } },
-    log,
-    metrics,
-  ),
-  { ...base, concurrency: config.worker.concurrency, ...detectWorkerOptions(config) },
+const processDetect = detectProcessor(
+  { config, storage, models, jobs: stores.jobs, shadows, log, record: { lifecycle, profiles: stores.profiles, rollout, metrics, log } },
+  log,
+  metrics,
+);
+// Realtime jobs and batch images come from two queues, each with the full concurrency; batch
+// images start only while no realtime job is in hand here.
+const gate = new RealtimeFirst();
+const detectOptions = { ...base, concurrency: config.worker.concurrency, ...detectWorkerOptions(config) };
+const detectWorker = new Worker(QueueNames.detect, (job, token) => gate.realtime(() => processDetect(job, token)), detectOptions);
+const batchWorker = new Worker(
+  QueueNames.detectBatch,
+  async (job, token) => {
+    await gate.batchTurn();
+    return processDetect(job, token);
+  },
+  detectOptions,
 );
 const webhookWorker = new Worker(
   QueueNames.webhooks,
   webhookProcessor({ ...lifecycle, publicUrl: config.http.publicUrl, policy: config.webhooks }, log, metrics),
   { ...base, concurrency: 8 },
 );
-for (const w of [detectWorker, webhookWorker]) w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+for (const w of [detectWorker, batchWorker, webhookWorker]) w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
 
 const ops = await startOpsServer(
   config.worker.port,
@@ -91,7 +101,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info({ signal }, 'shutting down: finishing jobs in hand');
   // close() stops taking jobs and waits for the active ones to finish.
-  await Promise.allSettled([detectWorker.close(), webhookWorker.close()]);
+  await Promise.allSettled([detectWorker.close(), batchWorker.close(), webhookWorker.close()]);
   await shadows.close();
   await Promise.allSettled([stores.queue.close(), models.closeAll(), tracing.shutdown()]);
   ops.server.close();

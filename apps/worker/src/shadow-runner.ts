@@ -59,7 +59,7 @@ export class ShadowRunner {
     await inSpan('shadow', { attributes: { 'spotter.job.id': data.id, 'spotter.model.name': candidate } }, async () => {
       const bytes = await storage.get(data.image.key);
       if (!bytes) return;
-      const detections = await models.use(candidate, async (detector) => (await detector.detect(await decodeToFit(bytes, detector.inputSize, maxPixels), data.min_score)).detections);
+      const detections = await models.use(candidate, async (detector) => (await detector.detect(await decodeToFit(bytes, detector.inputSize, maxPixels), data.min_score, 'low')).detections);
       await storage.put(storageKeys.shadow(data.id), Buffer.from(JSON.stringify({ id: data.id, model: candidate, detections })), 'application/json');
       const { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum } = compareDetections(live.job.result!.detections, detections);
       await rollout.recordShadow(candidate, { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum });

@@ -41,22 +41,39 @@ interface RunOutput {
   runMs: number;
 }
 
-/** The session, living in its own thread; calls are queued there one at a time. */
+/** Which runs go first when several wait: a realtime job's, then batch images and shadows. */
+export type RunPriority = 'high' | 'low';
+
+interface QueuedRun {
+  data: Float32Array;
+  dims: number[];
+  resolve: (v: RunOutput) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The session, living in its own thread. One run is in the thread at a time; the others wait
+ * here, high priority first, so a realtime job never queues behind batch images.
+ */
 class InferenceThread {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (v: RunOutput) => void; reject: (e: Error) => void }>();
+  private running: (QueuedRun & { id: number }) | null = null;
+  private readonly waiting: Record<RunPriority, QueuedRun[]> = { high: [], low: [] };
 
   private constructor(private readonly worker: Worker, readonly info: ThreadReady) {
     worker.on('message', (msg: Partial<RunOutput> & { id: number; error?: string }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error !== undefined) p.reject(new Error(msg.error));
-      else p.resolve(msg as RunOutput);
+      const run = this.running;
+      if (!run || run.id !== msg.id) return;
+      this.running = null;
+      if (msg.error !== undefined) run.reject(new Error(msg.error));
+      else run.resolve(msg as RunOutput);
+      this.dispatch();
     });
     worker.on('error', (err) => {
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      for (const run of [this.running, ...this.waiting.high, ...this.waiting.low]) run?.reject(err);
+      this.running = null;
+      this.waiting.high = [];
+      this.waiting.low = [];
     });
   }
 
@@ -77,12 +94,19 @@ class InferenceThread {
   }
 
   /** Runs the model; the input buffer is moved to the thread, not copied. */
-  run(data: Float32Array, dims: number[]): Promise<RunOutput> {
-    const id = this.nextId++;
+  run(data: Float32Array, dims: number[], priority: RunPriority = 'high'): Promise<RunOutput> {
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, data, dims }, [data.buffer as ArrayBuffer]);
+      this.waiting[priority].push({ data, dims, resolve, reject });
+      this.dispatch();
     });
+  }
+
+  private dispatch() {
+    if (this.running) return;
+    const next = this.waiting.high.shift() ?? this.waiting.low.shift();
+    if (!next) return;
+    this.running = { ...next, id: this.nextId++ };
+    this.worker.postMessage({ id: this.running.id, data: next.data, dims: next.dims }, [next.data.buffer as ArrayBuffer]);
   }
 
   async close() {
@@ -158,12 +182,12 @@ export class OnnxDetector {
   }
 
   /** Runs the model on one fitted image; boxes come back in the original image's pixels. */
-  async detect(img: ModelInput, minScore: number): Promise<DetectOutput> {
+  async detect(img: ModelInput, minScore: number, priority: RunPriority = 'high'): Promise<DetectOutput> {
     const t0 = performance.now();
     const size = this.inputSize;
     const tensor = preprocess(img, this.spec, size);
     const t1 = performance.now();
-    const out = await this.session.run(tensor, [1, 3, size, size]);
+    const out = await this.session.run(tensor, [1, 3, size, size], priority);
     const t2 = performance.now();
     // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
     const detections = postprocess(out.data, out.dims, img, this.spec, size, minScore);

@@ -13,7 +13,7 @@ export async function cancelJob(deps: LifecycleDeps, data: DetectJobData): Promi
   if (stored?.record) return null;
   const done = await finalizeJob(deps, data, cancelledRecord(data, stored?.startedAt ?? null), { repeat: true });
   if (!done.claimed) return null;
-  await deps.queue.removeDetect(data.id).catch(() => false);
+  await deps.queue.removeDetect(data).catch(() => false);
   return done.record;
 }
 

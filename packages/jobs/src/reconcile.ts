@@ -1,4 +1,4 @@
-import { eventOf, failedRecord, JobErasedError, JobRecord, type DetectJobData } from '@spotter/shared';
+import { eventOf, failedRecord, JobErasedError, JobRecord } from '@spotter/shared';
 import type { BatchStore, WebhookStore } from '@spotter/stores';
 import { recount } from './batch-view.js';
 import { announceBatch, finalizeJob, type LifecycleDeps } from './finalize-job.js';
@@ -62,7 +62,7 @@ async function reconcileJob(deps: ReconcileDeps, id: string, acceptedBefore: num
   }
   const result = await deps.files.loadResult(id);
   if (result) return (await finalizeJob(deps, data, result, { repeat: true }), 'completed');
-  const queued = await deps.queue.detectJob(id);
+  const queued = await deps.queue.detectJob(data);
   if (queued && queued.state !== 'completed' && queued.state !== 'failed') return null;
   if (queued?.state === 'completed') {
     // Finished, but both its Redis record and its stored one are gone: the queue kept the answer.
@@ -75,11 +75,10 @@ async function reconcileJob(deps: ReconcileDeps, id: string, acceptedBefore: num
   }
   // The API writes the outbox entry just before it enqueues: leave it a moment.
   if (Date.parse(data.created_at) > acceptedBefore) return null;
-  await requeue(deps, data);
+  await deps.queue.enqueueDetect(data);
   return 'requeued';
 }
 
-const requeue = (deps: ReconcileDeps, data: DetectJobData) => (data.batch ? deps.queue.enqueueBatchItems([data]) : deps.queue.enqueueDetect(data));
 
 async function reconcileBatch(deps: ReconcileDeps, id: string): Promise<keyof ReconcileReport | null> {
   const m = await deps.batchFiles.load(id);

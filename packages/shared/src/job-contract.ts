@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ModelName as modelName } from './model-manifest.js';
 
 /** Queue names. Do not rename: jobs already in Redis would be stranded. */
-export const QueueNames = { detect: 'detect', webhooks: 'webhooks', maintenance: 'maintenance' } as const;
+export const QueueNames = { detect: 'detect', detectBatch: 'detect-batch', webhooks: 'webhooks', maintenance: 'maintenance' } as const;
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof JobStatus>;

@@ -3,11 +3,6 @@ import type { Config } from '@spotter/config';
 import { QueueNames, type AlertJobData, type BatchEvent, type BatchWebhookJobData, type DetectJobData, type JobEvent, type WebhookJobData } from '@spotter/shared';
 import { redisCall, type RedisClient } from './redis-connection.js';
 
-/**
- * BullMQ takes from a queue's wait list before its prioritized set, so realtime jobs (no
- * priority) always go before batch work (priority 1), whatever the batch's size.
- */
-export const BATCH_PRIORITY = 1;
 
 /** Retry and retention policy of each queue, kept in one place. */
 export function jobOptions(cfg: Config) {
@@ -48,9 +43,15 @@ export type DetectQueueState = 'waiting' | 'prioritized' | 'delayed' | 'active' 
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
-/** The queue port: Spotter's three BullMQ queues behind the operations Spotter needs. */
+/**
+ * The queue port: Spotter's BullMQ queues behind the operations Spotter needs. Realtime and
+ * single jobs go to `detect`, a batch's images to `detect-batch`: workers take batch work only
+ * while no realtime job is in hand, so a batch never delays a realtime caller by more than
+ * the batch images already running.
+ */
 export class JobQueue {
   readonly detect: Queue<DetectJobData>;
+  readonly detectBatch: Queue<DetectJobData>;
   readonly webhooks: Queue<WebhookJobData | AlertJobData | BatchWebhookJobData>;
   readonly maintenance: Queue;
 
@@ -58,37 +59,43 @@ export class JobQueue {
     const opts = jobOptions(cfg);
     const base = { connection, prefix };
     this.detect = new Queue<DetectJobData>(QueueNames.detect, { ...base, defaultJobOptions: opts.detect });
+    this.detectBatch = new Queue<DetectJobData>(QueueNames.detectBatch, { ...base, defaultJobOptions: opts.detect });
     this.webhooks = new Queue<WebhookJobData | AlertJobData | BatchWebhookJobData>(QueueNames.webhooks, { ...base, defaultJobOptions: opts.webhooks });
     this.maintenance = new Queue(QueueNames.maintenance, { ...base, defaultJobOptions: opts.maintenance });
+  }
+
+  /** The queue a job belongs in: batch images wait in their own. */
+  private queueOf(data: Pick<DetectJobData, 'batch'>) {
+    return data.batch ? this.detectBatch : this.detect;
   }
 
   /** Enqueues a detect job under its own id (a second add of the same id is a no-op). */
   enqueueDetect(data: DetectJobData, trace?: Record<string, string>): Promise<void> {
     return redisCall(async () => {
-      await this.detect.add('detect', { ...data, ...(trace ? { trace } : {}) }, { jobId: data.id, ...(data.batch ? { priority: BATCH_PRIORITY } : {}) });
+      await this.queueOf(data).add('detect', { ...data, ...(trace ? { trace } : {}) }, { jobId: data.id });
     });
   }
 
-  /** Enqueues a batch's items in bulk, behind every realtime job (priority). */
+  /** Enqueues a batch's images in bulk. */
   enqueueBatchItems(items: DetectJobData[]): Promise<void> {
     return redisCall(async () => {
       for (let i = 0; i < items.length; i += 500) {
-        await this.detect.addBulk(items.slice(i, i + 500).map((data) => ({ name: 'detect', data, opts: { jobId: data.id, priority: BATCH_PRIORITY } })));
+        await this.detectBatch.addBulk(items.slice(i, i + 500).map((data) => ({ name: 'detect', data, opts: { jobId: data.id } })));
       }
     });
   }
 
-  /** Where a detect job is in the queue (and what a completed one returned), or null when the queue holds no such job. */
-  detectJob(id: string): Promise<{ state: DetectQueueState; returnvalue: unknown } | null> {
+  /** Where a detect job is in its queue (and what a completed one returned), or null when the queue holds no such job. */
+  detectJob(data: Pick<DetectJobData, 'id' | 'batch'>): Promise<{ state: DetectQueueState; returnvalue: unknown } | null> {
     return redisCall(async () => {
-      const job = await this.detect.getJob(id);
+      const job = await this.queueOf(data).getJob(data.id);
       return job ? { state: (await job.getState()) as DetectQueueState, returnvalue: job.returnvalue } : null;
     });
   }
 
   /** Removes a detect job that no worker holds; false when it is running (locked) or gone. */
-  removeDetect(id: string): Promise<boolean> {
-    return redisCall(async () => (await this.detect.remove(id)) === 1);
+  removeDetect(data: Pick<DetectJobData, 'id' | 'batch'>): Promise<boolean> {
+    return redisCall(async () => (await this.queueOf(data).remove(data.id)) === 1);
   }
 
   /**
@@ -100,8 +107,8 @@ export class JobQueue {
       // A delivery in progress is let finish (it is bounded by SPOTTER_WEBHOOK_TIMEOUT_MS), then removed with its events.
       const hook = await this.webhooks.getJob(id);
       for (let i = 0; hook && i < 200 && (await hook.getState()) === 'active'; i++) await new Promise((r) => setTimeout(r, 100));
-      await Promise.all([this.detect.remove(id), this.webhooks.remove(id)]);
-      for (const q of [this.detect, this.webhooks]) {
+      await Promise.all([this.detect.remove(id), this.detectBatch.remove(id), this.webhooks.remove(id)]);
+      for (const q of [this.detect, this.detectBatch, this.webhooks]) {
         const stream = q.keys.events!;
         const entries = await this.connection.xrange(stream, '-', '+');
         const mine = entries.filter(([, fields]) => fields.some((f) => f.includes(id))).map(([entryId]) => entryId);
@@ -140,7 +147,7 @@ export class JobQueue {
   counts(): Promise<Record<string, Record<(typeof STATES)[number], number>>> {
     return redisCall(async () => {
       const out: Record<string, Record<(typeof STATES)[number], number>> = {};
-      for (const q of [this.detect, this.webhooks]) {
+      for (const q of [this.detect, this.detectBatch, this.webhooks]) {
         const c = await q.getJobCounts(...STATES);
         out[q.name] = Object.fromEntries(STATES.map((s) => [s, c[s] ?? 0])) as Record<(typeof STATES)[number], number>;
       }
@@ -152,7 +159,7 @@ export class JobQueue {
   oldestWaitingAgeS(): Promise<Record<string, number>> {
     return redisCall(async () => {
       const out: Record<string, number> = {};
-      for (const q of [this.detect, this.webhooks]) {
+      for (const q of [this.detect, this.detectBatch, this.webhooks]) {
         // Jobs enter one end of the wait list and leave the other; look at both ends.
         const ends = [...(await q.getWaiting(0, 0)), ...(await q.getWaiting(-1, -1))];
         const oldest = Math.min(...ends.map((j) => j.timestamp));
@@ -171,8 +178,9 @@ export class JobQueue {
   }
 
   /**
-   * Calls `listener` when a detect job completes or fails, with the completed job's return
-   * value. Uses its own blocking connection.
+   * Calls `listener` when a realtime detect job completes or fails, with the completed job's
+   * return value (requests wait for those; batch images are followed by polling). Uses its
+   * own blocking connection.
    */
   onDetectFinished(connection: RedisClient, listener: (id: string, returnvalue?: unknown) => void, onError: (err: Error) => void) {
     const events = new QueueEvents(QueueNames.detect, { connection, prefix: this.prefix });
@@ -184,10 +192,10 @@ export class JobQueue {
 
   /** The BullMQ queues themselves, for the admin dashboard only. */
   dashboardQueues(): Queue[] {
-    return [this.detect, this.webhooks, this.maintenance];
+    return [this.detect, this.detectBatch, this.webhooks, this.maintenance];
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.detect.close(), this.webhooks.close(), this.maintenance.close()]);
+    await Promise.allSettled([this.detect.close(), this.detectBatch.close(), this.webhooks.close(), this.maintenance.close()]);
   }
 }

@@ -24,7 +24,8 @@ export async function detectImage(
     const t1 = performance.now();
     const img = await decodeToFit(bytes, detector.inputSize, maxPixels);
     const t2 = performance.now();
-    const out = await detector.detect(img, data.min_score);
+    // Batch images yield the inference thread to realtime jobs.
+    const out = await detector.detect(img, data.min_score, data.batch ? 'low' : 'high');
     const t3 = performance.now();
     const observation = imageObservation(img, bytes, format, out.detections);
     const finishedAt = new Date();
