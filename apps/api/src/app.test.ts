@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '@spotter/config';
+import { createLogger } from '@spotter/telemetry';
+import { composeApi } from './compose-api.js';
+
+// The whole API in this process, against the run's real Redis and a temporary folder, with
+// no worker: jobs stay queued, which is all most routes need. Every route the app declares
+// must be exercised here (the last test checks).
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const TENANT = { authorization: 'Bearer app-tenant-0001' };
+const OTHER = { authorization: 'Bearer app-tenant-0002' };
+const ADMIN = { authorization: 'Bearer app-admin-00001' };
+const METRICS = { authorization: 'Bearer app-metrics-token-0001' };
+const image = () => readFile(path.join(ROOT, '..', 'shared', 'datasets', 'coco-val128', 'images', '000000000139.jpg'));
+
+/** Every (method, path) the app routes, from Express' own tables. */
+function routesOf(app: Express): string[] {
+  const out: string[] = [];
+  const walk = (stack: { route?: { path: string | string[]; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }[], prefix = '') => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const p of [layer.route.path].flat()) for (const m of Object.keys(layer.route.methods)) out.push(`${m.toUpperCase()} ${prefix}${p}`);
+      } else if (layer.handle?.stack) walk(layer.handle.stack as typeof stack, prefix);
+    }
+  };
+  walk((app as unknown as { router: { stack: Parameters<typeof walk>[0] } }).router.stack);
+  return [...new Set(out)];
+}
+
+describe('the API in-process, route by route', () => {
+  let server: Server;
+  let base: string;
+  let app: Express;
+  let close: () => Promise<void>;
+  const covered = new Set<string>();
+  /** A request, recording which route template it exercises. */
+  const call = async (route: string, url: string, init: RequestInit & { headers?: Record<string, string> } = {}) => {
+    covered.add(route);
+    return fetch(`${base}${url}`, init);
+  };
+  const json = async (route: string, url: string, init: RequestInit & { headers?: Record<string, string> } = {}) => {
+    const res = await call(route, url, init);
+    return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+  };
+  const upload = async (route: string, url: string, headers: Record<string, string>, part = 'image') => {
+    const form = new FormData();
+    form.append(part, new Blob([await image()]), 'photo.jpg');
+    return json(route, url, { method: 'POST', body: form, headers });
+  };
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      REDIS_URL: inject('redisUrl'),
+      SPOTTER_QUEUE_PREFIX: `app${randomBytes(3).toString('hex')}`,
+      SPOTTER_STORAGE: `file://${await mkdtemp(path.join(os.tmpdir(), 'spotter-app-'))}`,
+      SPOTTER_MODEL_DIR: path.join(ROOT, 'models'),
+      SPOTTER_API_KEYS: 'app-tenant-0001,app-tenant-0002',
+      SPOTTER_ADMIN_KEYS: 'app-admin-00001',
+      SPOTTER_METRICS_TOKEN: 'app-metrics-token-0001',
+      SPOTTER_PREDICT_TIMEOUT_MS: '300',
+      LOG_LEVEL: 'silent',
+    });
+    const api = await composeApi(config, createLogger('spotter-api', 'silent'), 'test');
+    app = api.app;
+    close = api.close;
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server?.close();
+    await close?.();
+  });
+
+  it('serves the system routes: welcome, health, readiness, metrics behind the token, OpenAPI, Swagger UI', async () => {
+    expect((await json('GET /', '/')).body).toMatchObject({ docs: '/docs' });
+    expect((await call('GET /', '/', { headers: { accept: 'text/html' } })).headers.get('content-type')).toMatch(/html/);
+    expect((await json('GET /healthz', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await json('GET /readyz', '/readyz')).body).toMatchObject({ status: 'ready' });
+    expect((await call('GET /metrics', '/metrics')).status).toBe(401);
+    const metrics = await call('GET /metrics', '/metrics', { headers: METRICS });
+    expect(await metrics.text()).toMatch(/spotter_redis_up 1/);
+    expect((await json('GET /openapi.json', '/openapi.json')).body.openapi).toBe('3.1.0');
+    expect((await call('USE /docs', '/docs/')).status).toBe(200);
+  });
+
+  it('creates, lists, reads, waits for, cancels and erases jobs, each key seeing only its own', async () => {
+    const created = await upload('POST /v1/jobs', '/v1/jobs', TENANT);
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    expect((await json('GET /v1/jobs', '/v1/jobs', { headers: TENANT })).body.jobs.map((j: { id: string }) => j.id)).toEqual([id]);
+    expect((await json('GET /v1/jobs', '/v1/jobs', { headers: OTHER })).body.jobs).toEqual([]);
+    expect((await json('GET /v1/jobs/:id', `/v1/jobs/${id}`, { headers: TENANT })).body).toMatchObject({ id, status: 'queued', image: { held: true } });
+    expect((await json('GET /v1/jobs/:id', `/v1/jobs/${id}`, { headers: OTHER })).status).toBe(404);
+    expect((await json('GET /v1/jobs/:id', `/v1/jobs/${id}?wait=0.2`, { headers: TENANT })).body.status).toBe('queued');
+    expect((await json('GET /v1/jobs/:id/annotated', `/v1/jobs/${id}/annotated`, { headers: TENANT })).status).toBe(409);
+    expect((await json('POST /v1/jobs/:id/feedback', `/v1/jobs/${id}/feedback`, { method: 'POST', headers: { ...TENANT, 'content-type': 'application/json' }, body: '{"boxes":[]}' })).status).toBe(409);
+    expect((await json('DELETE /v1/jobs/:id', `/v1/jobs/${id}`, { method: 'DELETE', headers: OTHER })).status).toBe(404);
+    expect((await json('DELETE /v1/jobs/:id', `/v1/jobs/${id}`, { method: 'DELETE', headers: TENANT })).body).toMatchObject({ id, status: 'cancelled' });
+    expect((await call('DELETE /v1/jobs/:id', `/v1/jobs/${id}`, { method: 'DELETE', headers: TENANT })).status).toBe(204);
+    expect((await json('GET /v1/jobs/:id', `/v1/jobs/${id}`, { headers: TENANT })).status).toBe(404);
+    // No worker here: the synchronous endpoint times out with the job to poll.
+    const predict = await upload('POST /v1/predict', '/v1/predict', TENANT);
+    expect([predict.status, predict.body.error.code]).toEqual([504, 'TIMEOUT']);
+  });
+
+  it('creates, reads, streams and cancels batches', async () => {
+    const created = await upload('POST /v1/batches', '/v1/batches', TENANT, 'images');
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    expect((await json('GET /v1/batches/:id', `/v1/batches/${id}`, { headers: TENANT })).body).toMatchObject({ id, counts: { total: 1 } });
+    expect((await json('GET /v1/batches/:id', `/v1/batches/${id}`, { headers: OTHER })).status).toBe(404);
+    const lines = await (await call('GET /v1/batches/:id/results', `/v1/batches/${id}/results`, { headers: TENANT })).text();
+    expect(JSON.parse(lines.trim())).toMatchObject({ item: 0, source: 'photo.jpg', status: 'queued' });
+    expect((await call('GET /v1/batches/:id/results', `/v1/batches/${id}/results?format=coco`, { headers: TENANT }).then((r) => r.json()))).toEqual([]);
+    expect((await json('DELETE /v1/batches/:id', `/v1/batches/${id}`, { method: 'DELETE', headers: TENANT })).body).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('describes the models, serves the model file with an ETag, and keeps the rollout to admins', async () => {
+    const models = (await json('GET /v1/models', '/v1/models', { headers: TENANT })).body.models;
+    expect(models.find((m: { name: string }) => m.name === 'yolox_nano')).toMatchObject({ role: 'live', available: true });
+    expect((await json('GET /v1/models/:name', '/v1/models/yolox_nano', { headers: TENANT })).body).toMatchObject({ name: 'yolox_nano' });
+    const file = await call('GET /v1/models/:name/file', '/v1/models/yolox_nano/file', { headers: TENANT });
+    expect(file.status).toBe(200);
+    expect((await file.arrayBuffer()).byteLength).toBe(3_713_911);
+    const etag = file.headers.get('etag')!;
+    expect((await call('GET /v1/models/:name/file', '/v1/models/yolox_nano/file', { headers: { ...TENANT, 'if-none-match': etag } })).status).toBe(304);
+    expect((await call('GET /v1/models/:name/file', '/v1/models/yolox_nano/file')).status).toBe(401);
+    expect((await json('GET /v1/rollout', '/v1/rollout', { headers: TENANT })).status).toBe(403);
+    expect((await json('GET /v1/rollout', '/v1/rollout', { headers: ADMIN })).body).toMatchObject({ mode: 'none', live: 'yolox_nano' });
+    const post = (route: string, body: unknown, headers = ADMIN) => json(`POST ${route}`, route, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/v1/rollout', { mode: 'shadow', candidate: 'nope' })).status).toBe(400);
+    expect((await post('/v1/rollout', { mode: 'shadow', candidate: 'yolox_nano' })).status).toBe(409);
+    expect((await post('/v1/rollout/promote', {}, TENANT)).status).toBe(403);
+    expect((await post('/v1/rollout/promote', {})).status).toBe(409);
+    expect((await post('/v1/rollout/rollback', {})).status).toBe(409);
+  });
+
+  it('answers the monitoring routes (admin) with what there is: no reference yet, no traffic', async () => {
+    expect((await json('GET /v1/monitoring/drift', '/v1/monitoring/drift', { headers: TENANT })).status).toBe(403);
+    expect((await json('GET /v1/monitoring/drift', '/v1/monitoring/drift', { headers: ADMIN })).body).toMatchObject({ status: 'insufficient_data', reference: null });
+    expect((await json('GET /v1/monitoring/alarms', '/v1/monitoring/alarms', { headers: ADMIN })).body).toEqual({ open: [], history: [] });
+    const now = new Date();
+    const ref = await json('POST /v1/monitoring/reference', '/v1/monitoring/reference', {
+      method: 'POST',
+      headers: { ...ADMIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: new Date(now.getTime() - 60_000).toISOString(), to: now.toISOString() }),
+    });
+    expect([ref.status, ref.body.error.code]).toEqual([409, 'CONFLICT']);
+    expect((await json('GET /v1/monitoring/metrics/:name/histogram', '/v1/monitoring/metrics/brightness/histogram', { headers: ADMIN })).status).toBe(200);
+    expect((await json('GET /v1/monitoring/metrics/:name/history', '/v1/monitoring/metrics/brightness/history', { headers: ADMIN })).status).toBe(200);
+    expect((await json('GET /v1/monitoring/metrics/:name/histogram', '/v1/monitoring/metrics/nope/histogram', { headers: ADMIN })).status).toBe(400);
+  });
+
+  it('lists evaluation reports and refuses unknown ones', async () => {
+    expect((await json('GET /v1/reports', '/v1/reports', { headers: TENANT })).body).toMatchObject({ reports: [] });
+    expect((await json('GET /v1/reports/:id', '/v1/reports/00000000-0000-4000-8000-000000000000', { headers: TENANT })).status).toBe(404);
+    const basic = { authorization: `Basic ${Buffer.from('x:app-tenant-0001').toString('base64')}` };
+    expect((await call('GET /:id', '/reports/00000000-0000-4000-8000-000000000000', { headers: basic })).status).toBe(404);
+  });
+
+  it('serves the console and the queue dashboard (admins only)', async () => {
+    const page = await call('GET /console', '/console');
+    expect([200, 301, 302, 404]).toContain(page.status);
+    covered.add('GET /console/').add('GET /console/index.html');
+    expect((await call('USE /admin/queues', '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('x:app-tenant-0001').toString('base64')}` } })).status).toBe(403);
+    expect((await call('USE /admin/queues', '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('x:app-admin-00001').toString('base64')}` } })).status).toBe(200);
+    expect((await json('unmatched', '/v2/nothing')).status).toBe(404);
+  });
+
+  it('exercised every route the app declares', () => {
+    const declared = routesOf(app);
+    expect(declared.length).toBeGreaterThan(25);
+    expect(declared.filter((r) => !covered.has(r))).toEqual([]);
+  });
+});
