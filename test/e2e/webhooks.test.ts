@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyWebhook } from '@spotter/webhooks';
 import { corruptPng, datasetImage } from '../support/images.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
@@ -68,8 +70,14 @@ describe('webhooks', () => {
       expect(view.webhook.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([500, 500, 200]);
       expect(view.webhook.url).toBe(`http://127.0.0.1:${receiver.port}${job.path}`);
     }
-    // Give a duplicate the chance to show up before counting.
-    await new Promise((r) => setTimeout(r, 500));
+    // Deliveries are deduplicated by job id: once the webhooks queue holds nothing waiting,
+    // delayed or running, no further delivery can come, so the count below is final.
+    const queue = new Queue('webhooks', { connection: new Redis(inject('redisUrl')), prefix: `{${spotter.env.SPOTTER_QUEUE_PREFIX}}` });
+    await until(async () => {
+      const c = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      return Object.values(c).every((n) => n === 0) ? true : undefined;
+    });
+    await queue.close();
     for (const job of jobs) {
       const mine = receiver.deliveries.filter((d) => d.path === job.path);
       expect(mine.map((d) => d.answered)).toEqual([500, 500, 200]);
