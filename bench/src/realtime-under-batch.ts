@@ -1,44 +1,6 @@
-import { crc32 } from 'node:zlib';
+import { makeZip } from '../../test/support/zip.js';
 import { closedLoop } from './load.js';
 import { startStack } from './stack.js';
-
-/** A stored (not compressed) zip of `names` -> bytes: JPEGs do not compress. */
-function zipOf(entries: [string, Buffer][]): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const [n, data] of entries) {
-    const name = Buffer.from(n);
-    const crc = crc32(data) >>> 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const dir = Buffer.alloc(46);
-    dir.writeUInt32LE(0x02014b50, 0);
-    dir.writeUInt16LE(20, 4);
-    dir.writeUInt16LE(20, 6);
-    dir.writeUInt32LE(crc, 16);
-    dir.writeUInt32LE(data.length, 20);
-    dir.writeUInt32LE(data.length, 24);
-    dir.writeUInt16LE(name.length, 28);
-    dir.writeUInt32LE(offset, 42);
-    parts.push(local, name, data);
-    central.push(dir, name);
-    offset += 30 + name.length + data.length;
-  }
-  const dirBytes = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(dirBytes.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, dirBytes, end]);
-}
 
 /**
  * Realtime latency with and without a large batch running: POST /v1/predict at one client
@@ -49,7 +11,7 @@ export async function realtimeUnderBatch(redisUrl: string, images: readonly Buff
   const stack = await startStack(redisUrl, 1);
   try {
     const idle = await closedLoop(stack.url, images, 1, seconds);
-    const zip = zipOf(Array.from({ length: batchSize }, (_, i) => [`img${String(i).padStart(5, '0')}.jpg`, images[i % images.length]!]));
+    const zip = makeZip(Array.from({ length: batchSize }, (_, i) => ({ name: `img${String(i).padStart(5, '0')}.jpg`, data: images[i % images.length]! })));
     const form = new FormData();
     form.append('archive', new Blob([zip]), 'batch.zip');
     const created = (await (await fetch(`${stack.url}/v1/batches`, { method: 'POST', body: form })).json()) as { id: string; counts: { total: number } };

@@ -10,7 +10,6 @@ import { createStorage } from '@spotter/storage';
 import { evalCommand } from '../../apps/cli/src/eval-command.js';
 import { root } from '../../scripts/lib.mjs';
 import { DATASET, getJson, MODEL_DIR, postForm, startSpotter, type Spotter } from '../support/spotter.js';
-import { until } from '../support/until.js';
 
 const TENANT = 'console-tenant-0001';
 const OTHER = 'console-other-0001';

@@ -19,9 +19,9 @@ import {
 import { assertValidKey, assertValidPrefix, storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { IdempotencyStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
-import { assertWebhookUrlAllowed } from '@spotter/webhooks';
 import { readBatchUpload } from '../uploads/batch-upload.js';
 import { intakeImage } from './image-intake.js';
+import { checkIdempotencyKey, checkWebhookUrl } from './request-checks.js';
 
 export interface BatchServiceDeps {
   config: Config;
@@ -123,7 +123,7 @@ export class BatchService {
 
   /** Claims the Idempotency-Key (per owner, apart from jobs'), runs `create`, frees the key if it fails. */
   private async idempotent(owner: string, key: string | undefined, req: IncomingMessage | null, create: (id: string) => Promise<void>) {
-    if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) throw new ValidationError('Idempotency-Key must be 1 to 255 printable ASCII characters', 'INVALID_IDEMPOTENCY_KEY');
+    checkIdempotencyKey(key);
     const id = randomUUID();
     if (key !== undefined) {
       const existing = await this.deps.idempotency.claim(owner, `batch:${key}`, id);
@@ -153,10 +153,7 @@ export class BatchService {
     }
     const model = fields.model ?? (await rollout.state()).live;
     registry.get(model);
-    if (fields.webhook_url) {
-      if (!config.webhooks.secret) throw new ValidationError('webhooks are disabled: the operator has not set SPOTTER_WEBHOOK_SECRET', 'WEBHOOKS_DISABLED');
-      await assertWebhookUrlAllowed(fields.webhook_url, config.webhooks.allowHosts);
-    }
+    await checkWebhookUrl(fields.webhook_url, config.webhooks);
     const created_at = new Date().toISOString();
     const jobs: DetectJobData[] = items.map((item, index) => ({
       id: item.jobId,

@@ -14,7 +14,6 @@ import {
   pendingCore,
   QueueNames,
   toJobView,
-  ValidationError,
   type CreateJobFields,
   type DetectJobData,
   type JobCore,
@@ -25,8 +24,8 @@ import {
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { IdempotencyStore } from '@spotter/stores';
 import { injectTraceContext, inSpan, SpanKind, type Logger } from '@spotter/telemetry';
-import { assertWebhookUrlAllowed } from '@spotter/webhooks';
 import { intakeImage } from './image-intake.js';
+import { checkIdempotencyKey, checkWebhookUrl } from './request-checks.js';
 import type { JobWaiters } from './job-waiters.js';
 
 export interface JobServiceDeps {
@@ -76,13 +75,8 @@ export class JobService {
     const { config } = this.deps;
     const { bytes, probe } = await intakeImage(upload, config.images);
     const route = await this.route(fields.model);
-    if (fields.webhook_url) {
-      if (!config.webhooks.secret) throw new ValidationError('webhooks are disabled: the operator has not set SPOTTER_WEBHOOK_SECRET', 'WEBHOOKS_DISABLED');
-      await assertWebhookUrlAllowed(fields.webhook_url, config.webhooks.allowHosts);
-    }
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw new ValidationError('Idempotency-Key must be 1 to 255 printable ASCII characters', 'INVALID_IDEMPOTENCY_KEY');
-    }
+    await checkWebhookUrl(fields.webhook_url, config.webhooks);
+    checkIdempotencyKey(idempotencyKey);
     const id = randomUUID();
     if (idempotencyKey !== undefined) {
       const existing = await this.deps.idempotency.claim(owner, idempotencyKey, id);
