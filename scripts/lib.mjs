@@ -175,7 +175,10 @@ export async function startRedis(dir, { quiet = true, port: wanted, args = [], c
   const socket = netns ? path.join(dir, 'redis.sock') : undefined;
   const serverArgs = [
     ...(config ? [config] : []),
-    ...['--port', String(port), '--bind', bind, '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning'],
+    ...['--port', String(port), '--bind', bind, '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning'],
+    // Protected mode refuses every non-loopback client without a password; a namespace the
+    // caller made is reachable only from the caller's other namespaces.
+    ...['--protected-mode', netns ? 'no' : 'yes'],
     ...(socket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
     ...args,
   ];
