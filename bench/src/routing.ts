@@ -11,6 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '@spotter/config';
@@ -112,6 +113,9 @@ function apiSide(redisUrl: string, track = false) {
     env,
     config,
     stores,
+    /** Script names by SHA: Spotter's scripts and BullMQ's are all defined on this client (the queues share it). */
+    scriptNames: () =>
+      new Map(Object.entries((redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet).map(([name, script]) => [script.sha, name.replace(/-\d+$/, '')])),
     submit: submitter(stores, config),
     events: () => events,
     /** Resolves when the queue announces that `id` finished. */
@@ -151,15 +155,26 @@ async function serialCost(redisUrl: string, jobs: number) {
     };
     for (let i = 0; i < 20; i++) await one(); // scripts loaded, connections warm
     await sleep(200);
+    const names = api.scriptNames();
+    // Every command's execution time, from the slow log with no threshold.
+    await inspect.config('SET', 'slowlog-log-slower-than', '0');
+    await inspect.config('SET', 'slowlog-max-len', '100000');
+    await inspect.slowlog('RESET');
     const before = await redisCounters(inspect);
     const t0 = performance.now();
     for (let i = 0; i < jobs; i++) await one();
     const ms = performance.now() - t0;
     const d = delta(before, await redisCounters(inspect));
+    const entries = (await inspect.slowlog('GET', -1)) as [number, number, number, string[], string][];
+    await inspect.config('SET', 'slowlog-log-slower-than', '10000');
+    await inspect.config('SET', 'slowlog-max-len', '128');
+    const exec = executionTime(entries, names, jobs);
     // One job under MONITOR (slower, so not timed): every command with where it came from.
     const monitor = await new Redis(redisUrl).monitor();
     const trace: string[] = [];
-    monitor.on('monitor', (_t: string, args: string[], source: string) => trace.push(`${source === 'lua' ? '  lua' : 'client'} ${args[0]!.toUpperCase()}${args[0] === 'evalsha' ? '' : ` ${(args[1] ?? '').slice(0, 60)}`}`));
+    monitor.on('monitor', (_t: string, args: string[], source: string) =>
+      trace.push(`${source === 'lua' ? '  lua' : 'client'} ${args[0]!.toUpperCase()} ${args[0] === 'evalsha' ? (names.get(args[1]!) ?? '?') : (args[1] ?? '').slice(0, 60)}`),
+    );
     await sleep(100);
     trace.length = 0;
     await one();
@@ -177,6 +192,9 @@ async function serialCost(redisUrl: string, jobs: number) {
       client_commands_per_job: perJob(d.total - inner),
       inside_scripts_per_job: perJob(inner),
       round_trips_per_job: perJob(d.reads),
+      /** Server time executing one job's commands (scripts whole), each command at its median: preemption on a busy machine does not count. */
+      execution_us_per_job: exec.perJob,
+      execution_us_by_call: exec.byCall,
       by_command: Object.fromEntries(Object.entries(d.calls).sort((a, b) => b[1] - a[1]).map(([c, n]) => [c, perJob(n)])),
       trace,
     };
@@ -185,6 +203,22 @@ async function serialCost(redisUrl: string, jobs: number) {
     await api.close();
     inspect.disconnect();
   }
+}
+
+/** Per job: the sum over client calls (scripts by name) of their median execution time times their count. */
+function executionTime(entries: [number, number, number, string[], string][], names: Map<string, string>, jobs: number) {
+  const byCall = new Map<string, number[]>();
+  for (const [, , us, args, client] of entries) {
+    const cmd = args[0]!.toLowerCase();
+    // Commands run by a script are logged too, with no client address: their time is in the script's.
+    if (client === '?:0' || ['slowlog', 'config', 'info'].includes(cmd)) continue;
+    const call = cmd === 'evalsha' ? `evalsha ${names.get(args[1]!) ?? args[1]}` : cmd;
+    (byCall.get(call) ?? byCall.set(call, []).get(call)!).push(us);
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  const rows = [...byCall].map(([call, v]) => ({ call, per_job: round(v.length / jobs, 2), median_us: median(v), us_per_job: round((median(v) * v.length) / jobs, 1) }));
+  rows.sort((a, b) => b.us_per_job - a.us_per_job);
+  return { perJob: round(rows.reduce((a, r) => a + r.us_per_job, 0)), byCall: rows };
 }
 
 /**
@@ -245,6 +279,8 @@ async function saturation(redisUrl: string, redisPid: number, processes: number,
       redis_cpu_us_per_job: round(((b.redisCpu - a.redisCpu) * 1e6) / jobs),
       commands_per_job: round(d.total / jobs),
       reads_per_job: round(d.reads / jobs),
+      /** Other work on the machine during the run (shared machines): the 1-minute load average at its end. */
+      load_avg_1m: round(os.loadavg()[0]!, 2),
     };
   } finally {
     running = false;
@@ -346,12 +382,16 @@ export function routingMarkdown(r: RoutingResult, machine: { cores: number; cpu:
       [[s.commands_per_job, s.client_commands_per_job, s.inside_scripts_per_job, s.script_calls_per_job, s.round_trips_per_job, s.ms_per_job]],
     ),
     '',
-    table(['command', 'per job'], Object.entries(s.by_command).map(([c, n]) => [c, n])),
+    `Server execution time per job: ${s.execution_us_per_job} µs (each call at its median duration in SLOWLOG; scripts include the commands they run).`,
+    '',
+    table(['client call', 'per job', 'median µs', 'µs per job'], s.execution_us_by_call.map((r) => [r.call, r.per_job, r.median_us, r.us_per_job])),
+    '',
+    table(['command (inside scripts included)', 'per job'], Object.entries(s.by_command).map(([c, n]) => [c, n])),
     '',
     '### Throughput (the API side in one process, worker processes as given; all on this machine)',
     table(
-      ['worker processes', 'jobs/s', 'submitted/s', 'Redis CPU (cores)', 'Redis CPU µs/job', 'workers CPU', 'API side CPU', 'commands/job', 'read events/job'],
-      r.runs.map((x) => [x.worker_processes, x.jobs_per_s, x.submitted_per_s, x.redis_cpu_cores, x.redis_cpu_us_per_job, x.worker_cpu_cores, x.api_side_cpu_cores, x.commands_per_job, x.reads_per_job]),
+      ['worker processes', 'jobs/s', 'submitted/s', 'Redis CPU (cores)', 'Redis CPU µs/job', 'workers CPU', 'API side CPU', 'commands/job', 'read events/job', 'load avg'],
+      r.runs.map((x) => [x.worker_processes, x.jobs_per_s, x.submitted_per_s, x.redis_cpu_cores, x.redis_cpu_us_per_job, x.worker_cpu_cores, x.api_side_cpu_cores, x.commands_per_job, x.reads_per_job, x.load_avg_1m]),
     ),
     '',
     '### Real jobs for reference (API + 1 worker with the model, /v1/predict, concurrency 4)',
