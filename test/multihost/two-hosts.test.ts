@@ -164,15 +164,16 @@ describe.skipIf(unavailable)('two worker hosts on their own network namespaces: 
     await net!.cut('a');
     const audit = await auditJobs(target, cutIds, { timeoutMs: 90_000, faultAt: cutAt });
     // Taken over: moved back to wait by the stall check (BullMQ's stalled counter).
-    const stalled = [];
+    const stalled: string[] = [];
     for (const id of cutIds) if (Number(await inspection!.hget(qkey(id), 'stc')) > 0) stalled.push(id);
     const finishedAt = await Promise.all(stalled.map(async (id) => Date.parse((await getJson(`${target.url}/v1/jobs/${id}`)).body.finished_at)));
     const takeoverS = finishedAt.length ? Math.round((Math.max(...finishedAt) - cutAt) / 100) / 10 : null;
     await report('multi-host: host a cut off', { taken_over: stalled.length, takeover_s: takeoverS, per_host: perHost(cutIds), ...audit });
     expect(audit).toMatchObject({ lost: 0, byStatus: { succeeded: cutIds.length }, mismatched: 0, webhooks: { missing: 0, unsigned: 0 } });
     expect(stalled.length).toBeGreaterThan(0);
-    const byB = finishedBy(workers.b!);
-    expect(stalled.filter((id) => !byB.has(id))).toEqual([]);
+    // Host a cannot reach Redis: whatever the queue completes now, host b completed. (Its answer
+    // may still be a's, when a's claim reached Redis just before the cut; then b completes from it.)
+    await until(async () => ((await Promise.all(stalled.map((id) => target.stores.queue.detectJob(id)))).every((j) => j?.state === 'completed') ? true : undefined), 15_000);
     expect(takeoverS).toBeLessThan(TAKEOVER_S + 20);
   });
 
