@@ -156,19 +156,36 @@ async function serialCost(redisUrl: string, jobs: number) {
     for (let i = 0; i < 20; i++) await one(); // scripts loaded, connections warm
     await sleep(200);
     const names = api.scriptNames();
-    // Every command's execution time, from the slow log with no threshold.
-    await inspect.config('SET', 'slowlog-log-slower-than', '0');
-    await inspect.config('SET', 'slowlog-max-len', '100000');
-    await inspect.slowlog('RESET');
+    // Pass 1, nothing else on: counts, read events and execution times from INFO.
     const before = await redisCounters(inspect);
     const t0 = performance.now();
     for (let i = 0; i < jobs; i++) await one();
     const ms = performance.now() - t0;
     const d = delta(before, await redisCounters(inspect));
+    // Pass 2, half as many jobs with the slow log taking every command (its bookkeeping slows
+    // each one a little): which calls clients make, their median times, and the commands run
+    // inside scripts (logged without a client address).
+    const logged = Math.ceil(jobs / 2);
+    await inspect.config('SET', 'slowlog-log-slower-than', '0');
+    await inspect.config('SET', 'slowlog-max-len', '100000');
+    await inspect.slowlog('RESET');
+    for (let i = 0; i < logged; i++) await one();
     const entries = (await inspect.slowlog('GET', -1)) as [number, number, number, string[], string][];
     await inspect.config('SET', 'slowlog-log-slower-than', '10000');
     await inspect.config('SET', 'slowlog-max-len', '128');
-    const exec = executionTime(entries, names, jobs);
+    const own = entries.filter((e) => !['slowlog', 'config', 'info'].includes(e[3][0]!.toLowerCase()));
+    const exec = executionTime(own, names, logged);
+    const inner = own.filter((e) => e[4] === '?:0').length / logged;
+    // Execution time from pass 1. A script's time includes its commands, so a command counts
+    // only for the share of its calls that came from clients (as pass 2 saw them).
+    const seen = new Map<string, { clients: number; all: number }>();
+    for (const e of own) {
+      const c = seen.get(e[3][0]!.toLowerCase()) ?? { clients: 0, all: 0 };
+      c.all++;
+      if (e[4] !== '?:0') c.clients++;
+      seen.set(e[3][0]!.toLowerCase(), c);
+    }
+    const executionUs = [...seen].reduce((a, [cmd, c]) => a + ((d.usec[cmd] ?? 0) * c.clients) / c.all, 0) / jobs;
     // One job under MONITOR (slower, so not timed): every command with where it came from.
     const monitor = await new Redis(redisUrl).monitor();
     const trace: string[] = [];
@@ -181,7 +198,6 @@ async function serialCost(redisUrl: string, jobs: number) {
     await sleep(100);
     monitor.disconnect();
     const scriptCalls = SCRIPT_CALLS.reduce((a, c) => a + (d.calls[c] ?? 0), 0);
-    const inner = insideScripts(d.calls, trace);
     const perJob = (v: number) => round(v / jobs, 2);
     return {
       jobs,
@@ -189,11 +205,13 @@ async function serialCost(redisUrl: string, jobs: number) {
       commands_per_job: perJob(d.total),
       script_calls_per_job: perJob(scriptCalls),
       /** Commands that arrived from clients (a script call counts once) and commands run inside scripts. */
-      client_commands_per_job: perJob(d.total - inner),
-      inside_scripts_per_job: perJob(inner),
+      client_commands_per_job: round(d.total / jobs - inner, 2),
+      inside_scripts_per_job: round(inner, 2),
       round_trips_per_job: perJob(d.reads),
-      /** Server time executing one job's commands (scripts whole), each command at its median: preemption on a busy machine does not count. */
-      execution_us_per_job: exec.perJob,
+      /** Server time executing one job's commands (INFO commandstats; a script's time includes its commands). */
+      execution_us_per_job: round(executionUs),
+      /** The same by client call, each at its median in the slow log (preemption on a busy machine does not count, the slow log's own bookkeeping does). */
+      median_execution_us_per_job: exec.perJob,
       execution_us_by_call: exec.byCall,
       by_command: Object.fromEntries(Object.entries(d.calls).sort((a, b) => b[1] - a[1]).map(([c, n]) => [c, perJob(n)])),
       trace,
@@ -211,7 +229,7 @@ function executionTime(entries: [number, number, number, string[], string][], na
   for (const [, , us, args, client] of entries) {
     const cmd = args[0]!.toLowerCase();
     // Commands run by a script are logged too, with no client address: their time is in the script's.
-    if (client === '?:0' || ['slowlog', 'config', 'info'].includes(cmd)) continue;
+    if (client === '?:0') continue;
     const call = cmd === 'evalsha' ? `evalsha ${names.get(args[1]!) ?? args[1]}` : cmd;
     (byCall.get(call) ?? byCall.set(call, []).get(call)!).push(us);
   }
@@ -219,18 +237,6 @@ function executionTime(entries: [number, number, number, string[], string][], na
   const rows = [...byCall].map(([call, v]) => ({ call, per_job: round(v.length / jobs, 2), median_us: median(v), us_per_job: round((median(v) * v.length) / jobs, 1) }));
   rows.sort((a, b) => b.us_per_job - a.us_per_job);
   return { perJob: round(rows.reduce((a, r) => a + r.us_per_job, 0)), byCall: rows };
-}
-
-/**
- * Commands that ran inside scripts over the whole run: commandstats counts them with the
- * commands clients sent, so the share MONITOR saw inside scripts for one job is applied to
- * the commands that are not script calls.
- */
-function insideScripts(calls: Record<string, number>, trace: string[]): number {
-  const lua = trace.filter((l) => l.startsWith('  lua')).length;
-  const plain = trace.filter((l) => !l.startsWith('  lua') && !/EVALSHA|EVAL /.test(l)).length;
-  const nonScript = Object.entries(calls).filter(([c]) => !SCRIPT_CALLS.includes(c)).reduce((a, [, n]) => a + n, 0);
-  return lua + plain === 0 ? 0 : (nonScript * lua) / (lua + plain);
 }
 
 /** Jobs per second with `processes` worker processes, the API side submitting as fast as it can (backlog kept under 5,000). */
@@ -382,7 +388,7 @@ export function routingMarkdown(r: RoutingResult, machine: { cores: number; cpu:
       [[s.commands_per_job, s.client_commands_per_job, s.inside_scripts_per_job, s.script_calls_per_job, s.round_trips_per_job, s.ms_per_job]],
     ),
     '',
-    `Server execution time per job: ${s.execution_us_per_job} µs (each call at its median duration in SLOWLOG; scripts include the commands they run).`,
+    `Server execution time per job: ${s.execution_us_per_job} µs (INFO commandstats; a script's time includes the commands it runs); ${s.median_execution_us_per_job} µs with each call at its median in SLOWLOG (taken with the slow log on, which adds its own bookkeeping to every command):`,
     '',
     table(['client call', 'per job', 'median µs', 'µs per job'], s.execution_us_by_call.map((r) => [r.call, r.per_job, r.median_us, r.us_per_job])),
     '',
