@@ -55,7 +55,7 @@ if (args.routing) {
     };
     const routing = await measureRouting(redis.url, redis.child.pid!, opts, say);
     say('routing: real jobs for reference (API + 1 worker with the model)');
-    const real = await realJobCost(redis.url, await readFile(path.join(args.images, '000000000139.jpg')), 64);
+    const real = await realJobCost(redis.url, redis.child.pid!, await readFile(path.join(args.images, '000000000139.jpg')), 64);
     const machine = { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
     const result = { machine, options: opts, ...routing, real };
     const out = path.join(root, 'bench', 'results', 'routing.json');

@@ -315,7 +315,7 @@ export async function measureRouting(redisUrl: string, redisPid: number, opts: R
  * model, POST /v1/predict at concurrency 4, with and without a webhook (a second queue job, its
  * delivery and its attempt record). Background work (stall checks, schedulers) is included.
  */
-export async function realJobCost(redisUrl: string, image: Buffer, jobs: number) {
+export async function realJobCost(redisUrl: string, redisPid: number, image: Buffer, jobs: number) {
   const { startStack } = await import('./stack.js');
   const http = await import('node:http');
   let delivered = 0;
@@ -329,7 +329,10 @@ export async function realJobCost(redisUrl: string, image: Buffer, jobs: number)
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const hookPort = (receiver.address() as { port: number }).port;
   const inspect = new Redis(redisUrl);
-  const out: Record<string, { jobs: number; commands_per_job: number; reads_per_job: number; by_command: Record<string, number> }> = {};
+  const out: Record<
+    string,
+    { jobs: number; commands_per_job: number; reads_per_job: number; redis_cpu_us_per_job: number; by_command: Record<string, number>; usec_per_job: Record<string, number> }
+  > = {};
   try {
     for (const webhook of [false, true]) {
       const stack = await startStack(redisUrl, 1, { SPOTTER_WEBHOOK_SECRET: 'routing-bench-secret-0001', SPOTTER_WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${hookPort}` });
@@ -348,6 +351,7 @@ export async function realJobCost(redisUrl: string, image: Buffer, jobs: number)
         delivered = 0;
         await sleep(200);
         const before = await redisCounters(inspect);
+        const cpuBefore = sampleProc(redisPid).cpuS;
         let next = 0;
         await Promise.all(
           Array.from({ length: 4 }, async () => {
@@ -357,11 +361,15 @@ export async function realJobCost(redisUrl: string, image: Buffer, jobs: number)
         while (webhook && delivered < jobs) await sleep(20);
         await sleep(200);
         const d = delta(before, await redisCounters(inspect));
+        const top = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([c, n]) => [c, round(n / jobs, 2)]));
         out[webhook ? 'with_webhook' : 'without_webhook'] = {
           jobs,
           commands_per_job: round(d.total / jobs),
           reads_per_job: round(d.reads / jobs),
-          by_command: Object.fromEntries(Object.entries(d.calls).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([c, n]) => [c, round(n / jobs, 2)])),
+          redis_cpu_us_per_job: round(((sampleProc(redisPid).cpuS - cpuBefore) * 1e6) / jobs),
+          by_command: top(d.calls),
+          /** Execution µs per job by command (a script's includes its commands, which also appear under their own names). */
+          usec_per_job: top(d.usec),
         };
       } finally {
         await stack.stop();
@@ -402,8 +410,16 @@ export function routingMarkdown(r: RoutingResult, machine: { cores: number; cpu:
     '',
     '### Real jobs for reference (API + 1 worker with the model, /v1/predict, concurrency 4)',
     table(
-      ['', 'jobs', 'commands/job', 'read events/job', 'top commands per job'],
-      Object.entries(r.real).map(([k, v]) => [k, v.jobs, v.commands_per_job, v.reads_per_job, Object.entries(v.by_command).slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', ')]),
+      ['', 'jobs', 'commands/job', 'read events/job', 'Redis CPU µs/job', 'top commands per job', 'top execution µs per job'],
+      Object.entries(r.real).map(([k, v]) => [
+        k,
+        v.jobs,
+        v.commands_per_job,
+        v.reads_per_job,
+        v.redis_cpu_us_per_job,
+        Object.entries(v.by_command).slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', '),
+        Object.entries(v.usec_per_job).slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', '),
+      ]),
     ),
     '',
     '### One job, command by command (MONITOR)',
