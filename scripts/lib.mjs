@@ -186,7 +186,12 @@ export async function startRedis(dir, { quiet = true, port: wanted, args = [], c
   const child = netns
     ? spawn('ip', ['netns', 'exec', netns, 'redis-server', ...serverArgs], { stdio: quiet ? 'ignore' : 'inherit' })
     : spawn('redis-server', serverArgs, { stdio: quiet ? 'ignore' : 'inherit' });
-  await waitForListener(socket ?? port, child);
+  try {
+    await waitForListener(socket ?? port, child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   const stop = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -209,7 +214,11 @@ export function launchService(name, entry, env, readyLine, timeoutMs = 60_000, {
   let out = '';
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${out}`)), timeoutMs);
+    // A process that never got ready is not left running behind the caller's back.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start in time:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk) => {
       out += chunk.toString();
       if (readyLine.test(out)) {

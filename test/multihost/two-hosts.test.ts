@@ -103,11 +103,13 @@ describe.skipIf(unavailable)('two worker hosts on their own network namespaces: 
       SPOTTER_TAKEOVER_S: String(TAKEOVER_S),
       LOG_LEVEL: 'info',
     };
-    const [a, b] = await Promise.all(
-      (['a', 'b'] as const).map((name) => launchService(`worker-${name}`, 'apps/worker/src/main.ts', env, /spotter worker ready/, 90_000, { netns: net!.hosts[name]!.ns })),
+    // Both started before either failure is thrown, so that afterAll holds every process that runs.
+    const started = await Promise.allSettled(
+      (['a', 'b'] as const).map(async (name) => {
+        workers[name] = (await launchService(`worker-${name}`, 'apps/worker/src/main.ts', env, /spotter worker ready/, 90_000, { netns: net!.hosts[name]!.ns })) as SpotterProcess;
+      }),
     );
-    workers.a = a as SpotterProcess;
-    workers.b = b as SpotterProcess;
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     api = (await launchService('api', 'apps/api/src/main.ts', { ...env, HOST: host, PORT: String(PORTS.api) }, /spotter api listening/, 60_000, { netns: net.hub })) as SpotterProcess;
     const apiBridge = await loopbackBridge({ path: path.join(dir, 'api.sock') });
     const s3Bridge = await loopbackBridge({ path: path.join(dir, 's3.sock') });
