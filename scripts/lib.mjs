@@ -174,12 +174,14 @@ export function freePort() {
   });
 }
 
-async function waitForPort(port, child, ms = 10_000) {
+/** Resolves once `target` (a loopback TCP port, or a Unix socket path) accepts connections. */
+async function waitForListener(target, child, ms = 10_000) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
     const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
+      const s = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
+      s.once('connect', () => {
         s.end();
         resolve(true);
       });
@@ -188,43 +190,68 @@ async function waitForPort(port, child, ms = 10_000) {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`redis-server did not listen on ${port} within ${ms} ms`);
+  throw new Error(`redis-server did not listen on ${target} within ${ms} ms`);
 }
 
 /**
  * Starts a private redis-server on a free loopback port (or `port`, to restart one) with AOF
- * persistence under `dir`; `args` adds server options. Returns its URL and a stop function.
+ * persistence under `dir`; `args` adds server options, `config` names a config file to read
+ * first (Sentinel needs one it can rewrite). With `netns`, the server runs inside that network
+ * namespace, listening on `bind` and on a Unix socket in `dir` (reachable from any namespace:
+ * that is how the caller waits for it and inspects it). Returns its URL and a stop function.
  * @param {string} dir
- * @param {{ quiet?: boolean, port?: number, args?: string[] }} [opts]
+ * @param {{ quiet?: boolean, port?: number, args?: string[], config?: string, netns?: string, bind?: string }} [opts]
  */
-export async function startRedis(dir, { quiet = true, port: wanted, args = [] } = {}) {
+export async function startRedis(dir, { quiet = true, port: wanted, args = [], config, netns, bind = '127.0.0.1' } = {}) {
   mkdirSync(dir, { recursive: true });
-  const port = wanted ?? (await freePort());
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning', ...args],
-    { stdio: quiet ? 'ignore' : 'inherit' },
-  );
-  await waitForPort(port, child);
+  const port = wanted ?? (netns ? 6379 : await freePort());
+  const socket = netns ? path.join(dir, 'redis.sock') : undefined;
+  const serverArgs = [
+    ...(config ? [config] : []),
+    ...['--port', String(port), '--bind', bind, '--dir', dir, '--appendonly', 'yes', '--save', '', '--loglevel', 'warning'],
+    // Protected mode refuses every non-loopback client without a password; a namespace the
+    // caller made is reachable only from the caller's other namespaces.
+    ...['--protected-mode', netns ? 'no' : 'yes'],
+    ...(socket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
+    ...args,
+  ];
+  // `ip netns exec` execs the command in place: the child's pid is redis-server's.
+  const child = netns
+    ? spawn('ip', ['netns', 'exec', netns, 'redis-server', ...serverArgs], { stdio: quiet ? 'ignore' : 'inherit' })
+    : spawn('redis-server', serverArgs, { stdio: quiet ? 'ignore' : 'inherit' });
+  try {
+    await waitForListener(socket ?? port, child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   const stop = () =>
     new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', resolve);
       child.kill('SIGTERM');
     });
-  return { url: `redis://127.0.0.1:${port}`, port, child, stop };
+  return { url: `redis://${bind}:${port}`, port, socket, child, stop };
 }
 
 /**
- * Spawns `node --import tsx <entry>` and resolves once its output matches `readyLine`;
- * rejects with the output when it exits first. Used by tests and the benchmark.
+ * Spawns `node --import tsx <entry>` (inside network namespace `netns` if given) and resolves
+ * once its output matches `readyLine`; rejects with the output when it exits first. Used by
+ * tests and the benchmark.
  */
-export function launchService(name, entry, env, readyLine, timeoutMs = 60_000) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function launchService(name, entry, env, readyLine, timeoutMs = 60_000, { netns } = {}) {
+  const argv = [process.execPath, '--import', 'tsx', entry];
+  // Inside a network namespace (`ip netns exec` execs node in place, so the pid is node's).
+  const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${out}`)), timeoutMs);
+    // A process that never got ready is not left running behind the caller's back.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start in time:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk) => {
       out += chunk.toString();
       if (readyLine.test(out)) {

@@ -6,8 +6,11 @@
  *   --compare <json> print the differences with an earlier run
  *   --out <json>     where to write this run (default bench/results/latest.json)
  *   --soak <n>       also run n jobs and sample worker memory along the way
+ *   --routing        only the routing ceiling of one Redis (no-op workers; see routing.ts),
+ *                    written to bench/results/routing.{json,md}; --routing-processes (1,2,4),
+ *                    --routing-concurrency (jobs per worker process, 16), --routing-producers (32)
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,12 +30,45 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: path.join(root, 'bench', 'results', 'latest.json') },
     soak: { type: 'string' },
     levels: { type: 'string', default: '1,4,16,64' },
+    routing: { type: 'boolean', default: false },
+    'routing-processes': { type: 'string', default: '1,2,4' },
+    'routing-concurrency': { type: 'string', default: '16' },
+    'routing-producers': { type: 'string', default: '32' },
   },
 });
 const seconds = Number(args.seconds);
 const cores = os.cpus().length;
 const config = loadConfig({ SPOTTER_MODEL_DIR: path.join(root, 'models') });
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+if (args.routing) {
+  const { measureRouting, realJobCost, routingMarkdown } = await import('./routing.js');
+  const redisDir = path.join(os.tmpdir(), `spotter-bench-redis-${process.pid}`);
+  const redis = await startRedis(redisDir);
+  try {
+    const opts = {
+      seconds,
+      processes: args['routing-processes'].split(',').map(Number),
+      concurrency: Number(args['routing-concurrency']),
+      producers: Number(args['routing-producers']),
+      serialJobs: 200,
+    };
+    const routing = await measureRouting(redis.url, redis.child.pid!, opts, say);
+    say('routing: real jobs for reference (API + 1 worker with the model)');
+    const real = await realJobCost(redis.url, redis.child.pid!, await readFile(path.join(args.images, '000000000139.jpg')), 64);
+    const machine = { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+    const result = { machine, options: opts, ...routing, real };
+    const out = path.join(root, 'bench', 'results', 'routing.json');
+    await writeFile(out, JSON.stringify(result, null, 2) + '\n');
+    const md = routingMarkdown(result, machine).join('\n');
+    await writeFile(out.replace(/\.json$/, '.md'), md + '\n');
+    console.log(md);
+  } finally {
+    await redis.stop();
+    await rm(redisDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 const files = (await readdir(args.images)).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
 const images = await Promise.all(files.map((f) => readFile(path.join(args.images, f))));

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { boxIou, type Corners } from '@spotter/shared';
+import { startRedisCluster } from '../support/redis-topologies.js';
 import { getJson, loadDataset, postForm, startSpotter, type LabelledImage, type Spotter } from '../support/spotter.js';
 
 type Box = Corners;
@@ -55,11 +56,33 @@ async function runDataset(spotter: Spotter) {
   expect(hits / total).toBeGreaterThan(0.75);
 }
 
-describe('pipeline: API -> storage -> queue -> worker -> result', () => {
+/**
+ * Where Redis runs. Spotter takes the topology from REDIS_URL alone: the same processes and
+ * assertions run against the run's single server and against a real 3-master Redis Cluster
+ * (every job key and BullMQ key under one hash tag, monitoring keys under another).
+ */
+const topologies: { name: string; start: () => Promise<{ env: Record<string, string>; stop: () => Promise<void> }> }[] = [
+  { name: 'one Redis server', start: async () => ({ env: {}, stop: async () => undefined }) },
+  {
+    name: 'a 3-master Redis Cluster',
+    start: async () => {
+      const cluster = await startRedisCluster(3);
+      return { env: { REDIS_URL: cluster.url }, stop: cluster.stop };
+    },
+  },
+];
+
+describe.each(topologies)('pipeline on $name: API -> storage -> queue -> worker -> result', ({ start }) => {
+  let redis: Awaited<ReturnType<typeof start>> | undefined;
+  beforeAll(async () => {
+    redis = await start();
+  });
+  afterAll(() => redis?.stop());
+
   describe('with filesystem storage', () => {
     let spotter: Spotter;
     beforeAll(async () => {
-      spotter = await startSpotter();
+      spotter = await startSpotter(redis!.env);
     });
     afterAll(() => spotter?.stop());
 
@@ -72,6 +95,7 @@ describe('pipeline: API -> storage -> queue -> worker -> result', () => {
     let spotter: Spotter;
     beforeAll(async () => {
       spotter = await startSpotter({
+        ...redis!.env,
         SPOTTER_STORAGE: `s3://${inject('s3Bucket')}/pipeline-${Date.now()}`,
         S3_ENDPOINT: inject('s3Endpoint'),
         S3_FORCE_PATH_STYLE: 'true',

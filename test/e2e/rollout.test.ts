@@ -1,27 +1,18 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@spotter/config';
 import { evalCommand } from '../../apps/cli/src/eval-command.js';
 import { datasetImage } from '../support/images.js';
-import { DATASET, getJson, MODEL_DIR, postForm, startSpotter, type Spotter } from '../support/spotter.js';
+import { rolloutModelDir } from '../support/model-dirs.js';
+import { DATASET, getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 import { until } from '../support/until.js';
 
 const KEY = 'rollout-key-0001';
 const ADMIN_KEY = 'rollout-admin-0001';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
-
-/** A model directory with the default model and two more manifests: a stricter one and a broken one. */
-async function modelDir() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-models-'));
-  await symlink(path.join(MODEL_DIR, 'yolox_nano.onnx'), path.join(dir, 'yolox_nano.onnx'));
-  await writeFile(path.join(dir, 'yolox_nano_strict.model.json'), JSON.stringify({ name: 'yolox_nano_strict', file: 'yolox_nano.onnx', score_threshold: 0.5, nms_iou: 0.3 }));
-  await writeFile(path.join(dir, 'broken.onnx'), 'not a model');
-  await writeFile(path.join(dir, 'broken.model.json'), JSON.stringify({ name: 'broken', file: 'broken.onnx' }));
-  return dir;
-}
 
 async function post(spotter: Spotter, route: string, body?: unknown, auth = ADMIN) {
   const res = await fetch(`${spotter.url}${route}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
@@ -42,7 +33,7 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
   let dir: string;
   let spotter: Spotter;
   beforeAll(async () => {
-    dir = await modelDir();
+    dir = await rolloutModelDir();
     spotter = await startSpotter({ SPOTTER_MODEL_DIR: dir, SPOTTER_API_KEYS: KEY, SPOTTER_ADMIN_KEYS: ADMIN_KEY, SPOTTER_CANARY_MIN_JOBS: '3' });
   });
   afterAll(() => spotter?.stop());

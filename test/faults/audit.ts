@@ -29,11 +29,14 @@ const strip = (view: Record<string, unknown>) => {
   return core;
 };
 
+/** What an audit reads: the API, the configuration (storage), the webhook receiver and the stores. */
+export type AuditTarget = Pick<FaultStack, 'url' | 'config' | 'receiver' | 'stores'>;
+
 /**
  * Waits (up to `timeoutMs`) for every accepted job to be final, its record stored and its
  * webhook delivered, then checks that GET, the record and the webhook tell the same story.
  */
-export async function auditJobs(stack: FaultStack, ids: string[], opts: { timeoutMs: number; faultAt?: number; headers?: Record<string, string>; webhooks?: boolean }): Promise<Audit> {
+export async function auditJobs(stack: AuditTarget, ids: string[], opts: { timeoutMs: number; faultAt?: number; headers?: Record<string, string>; webhooks?: boolean }): Promise<Audit> {
   const files = new JobFiles(await createStorage(stack.config.storage));
   const deadline = Date.now() + opts.timeoutMs;
   const views = new Map<string, Record<string, unknown> & { status: string }>();

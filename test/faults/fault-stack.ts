@@ -5,16 +5,20 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { Redis } from 'ioredis';
 import { loadConfig } from '@spotter/config';
-import { createStores, type Stores } from '@spotter/stores';
+import { createRedis, createStores, type Stores } from '@spotter/stores';
 import { freePort, launchService, startRedis, stopService } from '../../scripts/lib.mjs';
+import type { RedisTopology } from '../support/redis-topologies.js';
 import { MODEL_DIR, type SpotterProcess } from '../support/spotter.js';
 
 export const WEBHOOK_SECRET = 'fault-suite-webhook-secret-01';
 
-/** A receiver that records every delivery; it answers 500 while `failing` is set. */
-export async function startReceiver() {
+/**
+ * A receiver that records every delivery; it answers 500 while `failing` is set. It listens on
+ * loopback, or on the Unix socket `socket` (a socket file is reachable from every network
+ * namespace; `base` is then the URL the senders use, bridged to it).
+ */
+export async function startReceiver(opts: { socket?: string; base?: string } = {}) {
   const deliveries: { path: string; headers: http.IncomingHttpHeaders; body: string; status: number; at: number }[] = [];
   const state = { failing: false };
   const server = http.createServer((req, res) => {
@@ -26,10 +30,13 @@ export async function startReceiver() {
       res.writeHead(status).end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return { deliveries, state, port, url: (p: string) => `http://127.0.0.1:${port}${p}`, close: () => new Promise((r) => server.close(r)) };
+  await new Promise<void>((r) => (opts.socket ? server.listen(opts.socket, r) : server.listen(0, '127.0.0.1', r)));
+  const port = opts.socket ? 0 : (server.address() as AddressInfo).port;
+  const base = opts.base ?? `http://127.0.0.1:${port}`;
+  return { deliveries, state, port, url: (p: string) => `${base}${p}`, close: () => new Promise((r) => server.close(r)) };
 }
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** An S3-protocol server that can be stopped and started again on the same port and data. */
 async function startS3(dir: string) {
@@ -58,6 +65,8 @@ export interface FaultStackOptions {
   workers?: number;
   s3?: boolean;
   env?: Record<string, string>;
+  /** Run on this Redis deployment (cluster, Sentinel) instead of a private single server; the caller stops it. */
+  redis?: RedisTopology;
 }
 
 /**
@@ -69,14 +78,15 @@ export interface FaultStackOptions {
 export async function startFaultStack(opts: FaultStackOptions = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-faults-'));
   const redisPort = await freePort();
-  let redis = await startRedis(path.join(dir, 'redis'), { port: redisPort });
+  let redis = opts.redis ? null : await startRedis(path.join(dir, 'redis'), { port: redisPort });
+  const redisUrl = opts.redis?.url ?? redis!.url;
   const s3 = opts.s3 ? await startS3(path.join(dir, 's3')) : null;
   const receiver = await startReceiver();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     HOST: '127.0.0.1',
-    REDIS_URL: redis.url,
+    REDIS_URL: redisUrl,
     SPOTTER_QUEUE_PREFIX: `f${randomBytes(3).toString('hex')}`,
     SPOTTER_MODEL_DIR: MODEL_DIR,
     SPOTTER_METRICS_PORT: '0',
@@ -98,9 +108,14 @@ export async function startFaultStack(opts: FaultStackOptions = {}) {
     ...opts.env,
   };
   const config = loadConfig(env);
-  const inspection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  // The same connection code as Spotter's, so that it follows a cluster or a Sentinel too.
+  const inspection = createRedis(redisUrl, 'worker');
   inspection.on('error', () => undefined);
   const stores: Stores = createStores(inspection, config);
+  const own = () => {
+    if (!redis) throw new Error('only the private Redis server of a fault stack can be stopped or killed');
+    return redis;
+  };
 
   const workers: SpotterProcess[] = [];
   const apis: (SpotterProcess & { url: string })[] = [];
@@ -141,22 +156,26 @@ export async function startFaultStack(opts: FaultStackOptions = {}) {
     /** A field of BullMQ's own hash of a detect job (`ats`: attempts started, `stc`: stalls). */
     queueField: (id: string, field: string) => inspection.hget(`{${env.SPOTTER_QUEUE_PREFIX}}:detect:${id}`, field),
     redis: {
-      url: () => redis.url,
+      url: () => redisUrl,
       /** SIGKILL redis-server: the last second of writes may be lost (AOF everysec). */
       kill: async () => {
-        redis.child.kill('SIGKILL');
-        await new Promise((r) => (redis.child.exitCode !== null || redis.child.signalCode !== null ? r(null) : redis.child.once('exit', r)));
+        const { child } = own();
+        child.kill('SIGKILL');
+        await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
       },
-      stop: () => redis.stop(),
+      stop: () => own().stop(),
       start: async () => {
+        own();
         redis = await startRedis(path.join(dir, 'redis'), { port: redisPort });
       },
-      flushall: () => inspection.flushall(),
+      flushall: () => (opts.redis ? opts.redis.flushall() : inspection.flushall().then(() => undefined)),
     },
+    /** Every process's output so far (to look for errors such as CROSSSLOT). */
+    output: () => [...apis, ...workers].map((p) => p.output()).join('\n'),
     stop: async () => {
       await Promise.all([...apis, ...workers].filter(running).map((p) => stopService(p)));
       inspection.disconnect();
-      await redis.stop();
+      await redis?.stop();
       await s3?.stop();
       await receiver.close();
       await rm(dir, { recursive: true, force: true });

@@ -5,32 +5,9 @@ import { getJson, postForm } from '../support/spotter.js';
 import { until } from '../support/until.js';
 import { auditJobs, CHAOS, report } from './audit.js';
 import { startFaultStack, type FaultStack } from './fault-stack.js';
+import { steadyLoad } from './load.js';
 
 const CLIENTS = CHAOS ? 8 : 4;
-
-/**
- * Submits jobs steadily from a few clients while `fault` runs, and one second after it;
- * returns the ids that got 202 and the count of each HTTP status.
- */
-async function steadyLoad(stack: FaultStack, fault: () => Promise<void>) {
-  const image = await datasetImage();
-  const accepted: string[] = [];
-  const statuses: Record<number, number> = {};
-  let done = false;
-  const clients = Array.from({ length: CLIENTS }, async () => {
-    while (!done) {
-      const res = await postForm(`${stack.url}/v1/jobs`, image, { webhook_url: stack.receiver.url('/hook') }).catch(() => ({ status: 0, body: null }));
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (res.status === 202) accepted.push(res.body.id);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  });
-  await fault();
-  await new Promise((r) => setTimeout(r, 1000));
-  done = true;
-  await Promise.all(clients);
-  return { accepted, statuses };
-}
 
 describe('Redis unavailable: every route answers 503 with Retry-After, never 500', () => {
   let stack: FaultStack;
@@ -78,13 +55,17 @@ describe('Redis losing data under load: every 202 still ends final, with its web
 
   it('survives redis-server SIGKILLed and restarted from its AOF', async () => {
     let faultAt = 0;
-    const { accepted, statuses } = await steadyLoad(stack, async () => {
-      await new Promise((r) => setTimeout(r, 1500));
-      faultAt = Date.now();
-      await stack.redis.kill();
-      await new Promise((r) => setTimeout(r, 2000));
-      await stack.redis.start();
-    });
+    const { accepted, statuses } = await steadyLoad(
+      stack,
+      async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        faultAt = Date.now();
+        await stack.redis.kill();
+        await new Promise((r) => setTimeout(r, 2000));
+        await stack.redis.start();
+      },
+      { clients: CLIENTS },
+    );
     const audit = await auditJobs(stack, accepted, { timeoutMs: 120_000, faultAt });
     await report('redis-server SIGKILL under load, restarted from AOF', { http: statuses, ...audit });
     expect(audit.lost).toBe(0);
@@ -96,11 +77,15 @@ describe('Redis losing data under load: every 202 still ends final, with its web
 
   it('survives FLUSHALL: the outbox in storage brings every accepted job back', async () => {
     let faultAt = 0;
-    const { accepted, statuses } = await steadyLoad(stack, async () => {
-      await new Promise((r) => setTimeout(r, 1500));
-      faultAt = Date.now();
-      await stack.redis.flushall();
-    });
+    const { accepted, statuses } = await steadyLoad(
+      stack,
+      async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        faultAt = Date.now();
+        await stack.redis.flushall();
+      },
+      { clients: CLIENTS },
+    );
     const audit = await auditJobs(stack, accepted, { timeoutMs: 120_000, faultAt });
     await report('Redis FLUSHALL under load', { http: statuses, ...audit });
     expect(audit.lost).toBe(0);
