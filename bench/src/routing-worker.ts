@@ -7,7 +7,7 @@
  */
 import { Worker } from 'bullmq';
 import { loadConfig } from '@spotter/config';
-import { finalizeJob, JobFiles } from '@spotter/jobs';
+import { finalizeJob, JobFiles, lifecycleDeps } from '@spotter/jobs';
 import { DetectJobData, QueueNames, succeededRecord, type Detection } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
 import { createRedis, createStores, detectWorkerOptions } from '@spotter/stores';
@@ -34,7 +34,7 @@ const detections: Detection[] = Array.from({ length: 8 }, (_, i) => ({
 const config = loadConfig(process.env);
 const connection = createRedis(config.redis.url, 'worker');
 const stores = createStores(connection, config);
-const lifecycle = { jobs: stores.jobs, queue: stores.queue, files: new JobFiles(discard) };
+const lifecycle = { ...lifecycleDeps(stores, discard, config), files: new JobFiles(discard) };
 let finished = 0;
 
 const worker = new Worker(

@@ -175,7 +175,7 @@ describe.skipIf(unavailable)('two worker hosts on their own network namespaces: 
     expect(stalled.length).toBeGreaterThan(0);
     // Host a cannot reach Redis: whatever the queue completes now, host b completed. (Its answer
     // may still be a's, when a's claim reached Redis just before the cut; then b completes from it.)
-    await until(async () => ((await Promise.all(stalled.map((id) => target.stores.queue.detectJob(id)))).every((j) => j?.state === 'completed') ? true : undefined), 15_000);
+    await until(async () => ((await Promise.all(stalled.map((id) => target.stores.queue.detectJob({ id })))).every((j) => j?.state === 'completed') ? true : undefined), 15_000);
     expect(takeoverS).toBeLessThan(TAKEOVER_S + 20);
   });
 
