@@ -15,6 +15,19 @@ export const MODEL = {
   url: 'https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx',
 };
 
+/**
+ * The export condition under which workspace packages resolve to their TypeScript sources
+ * (tsconfig.json `customConditions`, vitest.config.ts, SOURCE_NODE_ARGS); without it they
+ * resolve to their compiled dist/ (npm run build), as in production.
+ */
+export const SOURCE_CONDITION = 'spotter-source';
+
+/** Node's arguments to run a TypeScript entry point from source: sources resolved, tsx transpiling. */
+export const SOURCE_NODE_ARGS = [`--conditions=${SOURCE_CONDITION}`, '--import', 'tsx'];
+
+/** Node's arguments for an entry point: a `.ts` file from source, compiled JavaScript as it is. */
+export const nodeArgs = (entry) => (entry.endsWith('.ts') ? [...SOURCE_NODE_ARGS, entry] : [entry]);
+
 export function say(msg) {
   process.stderr.write(`[spotter] ${msg}\n`);
 }
@@ -183,11 +196,12 @@ export async function startRedis(dir, { quiet = true, port: wanted, args = [] } 
 }
 
 /**
- * Spawns `node --import tsx <entry>` and resolves once its output matches `readyLine`;
- * rejects with the output when it exits first. Used by tests and the benchmark.
+ * Spawns Node on `entry` (a `.ts` source through tsx, or compiled `.js` with plain node: see
+ * nodeArgs) and resolves once its output matches `readyLine`; rejects with the output when it
+ * exits first. Used by tests and the benchmark.
  */
 export function launchService(name, entry, env, readyLine, timeoutMs = 60_000) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, nodeArgs(entry), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
