@@ -8,6 +8,7 @@ ensureDependencies();
 build();
 await ensureModel();
 ensureRedisServer();
-ensureBaselineDeps();
+// --footprint measures Spotter's own processes only: no FastAPI comparison to set up.
+if (!process.argv.includes('--footprint')) ensureBaselineDeps();
 const r = spawnSync(process.execPath, [...nodeArgs('bench/src/main.ts'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

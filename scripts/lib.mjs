@@ -30,11 +30,11 @@ export const nodeArgs = (entry) => (entry.endsWith('.ts') ? [...SOURCE_NODE_ARGS
 
 /**
  * V8 options the production images set (Dockerfile: ENV NODE_OPTIONS, checked by
- * test/docker-compose.test.ts). A young generation capped at 4 MB semi-spaces instead of
- * V8's 16 MB: measured with npm run bench -- --footprint, it lowers idle RSS by ~15 MB per
- * process and the API's RSS under the ingest benchmark by ~30 MB (upload buffers are freed
- * by more frequent scavenges) at no measurable CPU cost per job; 1-2 MB promoted the buffers
- * to the old generation and did worse.
+ * test/docker-compose.test.ts): semi-spaces (the young generation) capped at 4 MB instead of
+ * 16. Measured with `npm run bench -- --footprint` (docs/building.md): idle RSS -9 MB (API)
+ * and -11 MB (worker), peak RSS -24 MB under the ingest benchmark (API: upload buffers are
+ * freed by more frequent scavenges) and under jobs (worker), with no measurable change in
+ * CPU per job; 1-2 MB did worse under ingest (the buffers' wrappers got promoted).
  */
 export const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=4';
 
