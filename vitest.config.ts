@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { SOURCE_CONDITION } from './scripts/lib.mjs';
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the compiled dist/ is for
+  // production); vitest adds its own server conditions after this one.
+  ssr: { resolve: { conditions: [SOURCE_CONDITION] } },
   test: {
     include: ['apps/**/src/**/*.test.ts', 'packages/**/src/**/*.test.ts', 'test/**/*.test.ts'],
     // One redis-server and one S3-protocol server for the whole run; each test file

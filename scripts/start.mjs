@@ -1,7 +1,7 @@
 // `npm start`: set up what is missing, then run Redis (unless REDIS_URL is set), the API and one worker.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ensureConsole, ensureDependencies, ensureModel, ensureRedisServer, root, say, startRedis } from './lib.mjs';
+import { ensureConsole, ensureDependencies, ensureModel, ensureRedisServer, nodeArgs, root, say, startRedis } from './lib.mjs';
 
 ensureDependencies();
 ensureConsole();
@@ -20,7 +20,7 @@ const children = [];
 let stopping = false;
 
 function launch(name, entry) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: 'inherit' });
+  const child = spawn(process.execPath, nodeArgs(entry), { cwd: root, env, stdio: 'inherit' });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       say(`${name} exited (${code ?? signal}); stopping everything`);

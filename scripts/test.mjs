@@ -1,10 +1,14 @@
-// `npm test`: set up, type-check, then run the whole suite against real Redis, S3 and the model.
+// `npm test`: set up, build, type-check, then run the whole suite against real Redis, S3 and the model.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { build } from './build.mjs';
 import { ensureChromium, ensureConsole, ensureDependencies, ensureDeployTools, ensureModel, ensureRedisServer, root, say } from './lib.mjs';
 
 ensureDependencies();
 ensureConsole();
+// The compiled output that test/build runs (pnpm deploy + plain node); incremental, so about a
+// second when nothing changed.
+build();
 await ensureModel();
 ensureRedisServer();
 ensureChromium();

@@ -9,16 +9,19 @@
  *   --routing        only the routing ceiling of one Redis (no-op workers; see routing.ts),
  *                    written to bench/results/routing.{json,md}; --routing-processes (1,2,4),
  *                    --routing-concurrency (jobs per worker process, 16), --routing-producers (32)
+ *   --footprint      only measure memory and start-up, tsx against compiled (bench/results/footprint.*);
+ *                    --starts <n> start-ups (default 5) and --rounds <n> of each load (default 3)
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/config';
-import { root, startRedis } from '../../scripts/lib.mjs';
+import { PRODUCTION_NODE_OPTIONS, root, startRedis } from '../../scripts/lib.mjs';
 import { measureLimit } from './limit.js';
 import { closedLoop, ingest, openLoop } from './load.js';
 import { procUsage, sampleProc, type ProcSample } from './proc-stats.js';
+import { footprintReport, measureFootprints, type Variant } from './footprint.js';
 import { compare, table } from './report.js';
 import { startStack } from './stack.js';
 
@@ -34,6 +37,9 @@ const { values: args } = parseArgs({
     'routing-processes': { type: 'string', default: '1,2,4' },
     'routing-concurrency': { type: 'string', default: '16' },
     'routing-producers': { type: 'string', default: '32' },
+    footprint: { type: 'boolean', default: false },
+    starts: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const seconds = Number(args.seconds);
@@ -78,6 +84,30 @@ const redis = await startRedis(path.join(os.tmpdir(), `spotter-bench-redis-${pro
 const samples = (pids: Record<string, number>) =>
   Object.fromEntries(Object.entries({ ...pids, redis: redis.child.pid! }).map(([k, pid]) => [k, sampleProc(pid)])) as Record<string, ProcSample>;
 
+// The ingest benchmark's upload: the image closest to 150 KB.
+const sized = images.reduce((best, img) => (Math.abs(img.length - 150_000) < Math.abs(best.length - 150_000) ? img : best));
+
+if (args.footprint) {
+  const variants: Variant[] = [
+    { label: 'tsx (npm start)', build: 'tsx' },
+    { label: 'node dist/main.js', build: 'compiled' },
+    { label: `node dist/main.js, NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS} (images)`, build: 'compiled', nodeOptions: PRODUCTION_NODE_OPTIONS },
+  ];
+  say(`footprint: ${variants.map((v) => v.label).join('; ')}`);
+  const opts = { seconds, starts: Number(args.starts), rounds: Number(args.rounds) };
+  const runs = await measureFootprints(redis.url, variants, images, sized, opts);
+  await redis.stop();
+  // The machine may be shared: its load average says how far to trust the timings.
+  const machine = { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10) };
+  const out = path.join(root, 'bench', 'results', 'footprint');
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(`${out}.json`, JSON.stringify({ machine, ...opts, runs }, null, 2) + '\n');
+  const md = footprintReport(machine, runs, opts);
+  await writeFile(`${out}.md`, md + '\n');
+  console.log(md);
+  process.exit(0);
+}
+
 async function underLoad<T>(pids: Record<string, number>, run: () => Promise<T>) {
   const before = samples(pids);
   const t0 = Date.now();
@@ -119,7 +149,6 @@ for (let w = 2; w <= cores; w++) {
 
 // 4. Ingest only: no worker, the queue absorbs a burst of ~150 KB JPEGs.
 say('ingest: uploads with no worker running');
-const sized = images.reduce((best, img) => (Math.abs(img.length - 150_000) < Math.abs(best.length - 150_000) ? img : best));
 stack = await startStack(redis.url, 0);
 const ingestResult = await underLoad(stack.pids, () => ingest(stack.url, sized, 32, seconds));
 await stack.stop();

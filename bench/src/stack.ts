@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { freePort, launchService, root, stopService } from '../../scripts/lib.mjs';
 
 interface Service {
@@ -9,8 +10,16 @@ interface Service {
   output(): string;
 }
 
-/** The real API and `workers` worker processes on a private queue prefix and storage dir. */
-export async function startStack(redisUrl: string, workers: number, env: Record<string, string> = {}) {
+/** What the processes run: the TypeScript sources through tsx, or the compiled dist/ with plain node. */
+export type Build = 'tsx' | 'compiled';
+
+const entry = (app: 'api' | 'worker', build: Build) => (build === 'tsx' ? `apps/${app}/src/main.ts` : `apps/${app}/dist/main.js`);
+
+/**
+ * The real API (unless `api` is false) and `workers` worker processes on a private queue
+ * prefix and storage dir, with how long each took from spawn to its ready line.
+ */
+export async function startStack(redisUrl: string, workers: number, env: Record<string, string> = {}, { build = 'tsx' as Build, api: withApi = true } = {}) {
   const storageDir = await mkdtemp(path.join(os.tmpdir(), 'spotter-bench-'));
   const port = await freePort();
   const fullEnv = {
@@ -26,15 +35,22 @@ export async function startStack(redisUrl: string, workers: number, env: Record<
     SPOTTER_MAX_BACKLOG: '1000000',
     ...env,
   };
-  const started: Service[] = await Promise.all(
-    Array.from({ length: workers }, () => launchService('worker', 'apps/worker/src/main.ts', fullEnv, /spotter worker ready/)),
-  );
-  const api: Service = await launchService('api', 'apps/api/src/main.ts', fullEnv, /spotter api listening/);
+  const startupMs: Record<string, number> = {};
+  const launch = async (name: string, app: 'api' | 'worker', readyLine: RegExp): Promise<Service> => {
+    const t0 = performance.now();
+    const s = (await launchService(app, entry(app, build), fullEnv, readyLine)) as Service;
+    startupMs[name] = Math.round(performance.now() - t0);
+    return s;
+  };
+  const started = await Promise.all(Array.from({ length: workers }, (_, i) => launch(`worker${i + 1}`, 'worker', /spotter worker ready/)));
+  const api = withApi ? await launch('api', 'api', /spotter api listening/) : null;
+  const all = api ? [api, ...started] : started;
   return {
     url: `http://127.0.0.1:${port}`,
-    pids: Object.fromEntries([['api', api.child.pid!], ...started.map((w, i) => [`worker${i + 1}`, w.child.pid!])]) as Record<string, number>,
+    pids: Object.fromEntries([...(api ? [['api', api.child.pid!]] : []), ...started.map((w, i) => [`worker${i + 1}`, w.child.pid!])]) as Record<string, number>,
+    startupMs,
     async stop() {
-      await Promise.all([api, ...started].map((s) => stopService(s)));
+      await Promise.all(all.map((s) => stopService(s)));
       await rm(storageDir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,4 @@
-import express from 'express';
+import express, { type Express } from 'express';
 import type { Config } from '@spotter/config';
 import type { ModelRegistry, Rollout } from '@spotter/models';
 import type { JobQueue, RateLimitStore } from '@spotter/stores';
@@ -41,7 +41,7 @@ export interface AppDeps {
 }
 
 /** The Express application; all I/O comes in through `deps`. */
-export function createApp(deps: AppDeps) {
+export function createApp(deps: AppDeps): Express {
   const { config, log, metrics } = deps;
   const keys = { tenant: config.http.apiKeys, admin: config.http.adminKeys };
   const app = express();

@@ -53,7 +53,7 @@ export async function composeApi(config: Config, log: Logger, version: string) {
     monitoring,
     reports: new ReportService(storage),
     // Built by the set-up (scripts/lib.mjs ensureConsole); served as files, not imported.
-    consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
+    consoleDir: config.http.consoleDir ?? fileURLToPath(new URL('../../console/dist', import.meta.url)),
     registry,
     rollout,
     queue: stores.queue,

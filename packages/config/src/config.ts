@@ -22,6 +22,7 @@ export const EnvSchema = z.object({
   HOST: z.string().optional(),
   PORT: int(8080, 0, 65535),
   PUBLIC_URL: z.url().optional(),
+  SPOTTER_CONSOLE_DIR: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z
     .string()
@@ -161,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       host: e.HOST ?? (e.SPOTTER_API_KEYS.length || e.SPOTTER_ADMIN_KEYS.length ? '0.0.0.0' : '127.0.0.1'),
       port: e.PORT,
       publicUrl: e.PUBLIC_URL,
+      /** The console's built files; by default apps/console/dist beside the API. */
+      consoleDir: e.SPOTTER_CONSOLE_DIR ? path.resolve(e.SPOTTER_CONSOLE_DIR) : undefined,
       apiKeys: e.SPOTTER_API_KEYS,
       adminKeys: e.SPOTTER_ADMIN_KEYS,
       metricsToken: e.SPOTTER_METRICS_TOKEN,

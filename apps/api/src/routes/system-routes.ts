@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import swaggerUi from 'swagger-ui-express';
 import { probe } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
 import type { ApiMetrics } from '../api-metrics.js';
 import { bearerToken } from '../middleware/auth.js';
+import { lazyHandler } from '../middleware/lazy-handler.js';
 import { openApiDocument } from '../openapi.js';
 
 export interface SystemDeps {
@@ -75,6 +75,12 @@ export function systemRoutes(deps: SystemDeps): Router {
   r.get('/openapi.json', (_req, res) => {
     res.json(doc);
   });
-  r.use('/docs', swaggerUi.serve, swaggerUi.setup(doc, { customSiteTitle: 'Spotter API' }));
+  r.use(
+    '/docs',
+    lazyHandler(async () => {
+      const { default: swaggerUi } = await import('swagger-ui-express');
+      return Router().use(swaggerUi.serve, swaggerUi.setup(doc, { customSiteTitle: 'Spotter API' }));
+    }),
+  );
   return r;
 }
