@@ -1,3 +1,4 @@
+import { probe } from '@spotter/shared';
 import type { JobQueue } from '@spotter/stores';
 import { createRegistry, prom, SECONDS_BUCKETS } from '@spotter/telemetry';
 
@@ -10,18 +11,18 @@ type DriftGaugeSource = () => Promise<{ metrics: { name: string; score: number; 
  * are exported once (here), not by every worker. A scrape never fails because Redis is
  * down: the Redis-backed gauges are skipped and spotter_redis_up says so.
  */
-export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource) {
+export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, ping: () => Promise<unknown>) {
   const registry = createRegistry('spotter-api');
-  const redisUp = new prom.Gauge({ name: 'spotter_redis_up', help: '1 when the last scrape could read Redis, else 0', registers: [registry] });
-  /** Runs a Redis-backed collect; a failure marks Redis down instead of failing the scrape. */
-  const fromRedis = async (fn: () => Promise<void>) => {
-    try {
-      await fn();
-      redisUp.set(1);
-    } catch {
-      redisUp.set(0);
-    }
-  };
+  /** Runs a Redis-backed collect; a failure leaves those gauges out instead of failing the scrape. */
+  const fromRedis = (fn: () => Promise<void>) => fn().catch(() => undefined);
+  new prom.Gauge({
+    name: 'spotter_redis_up',
+    help: '1 when this scrape could reach Redis, else 0 (the queue and drift gauges are then left out)',
+    registers: [registry],
+    async collect() {
+      this.set(await probe(ping, 1000).then((r) => (r === 'ok' ? 1 : 0)));
+    },
+  });
   return {
     registry,
     httpDuration: new prom.Histogram({

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@spotter/config';
 import { lifecycleDeps } from '@spotter/jobs';
@@ -25,6 +26,8 @@ export async function composeApi(config: Config, log: Logger, version: string) {
   const blocking = createRedis(config.redis.url, 'worker');
   blocking.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   const stores = createStores(redis, config);
+  // Answer from the first request when Redis is there; start anyway (answering 503) when it is not.
+  await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, 5000).unref())]);
   const storage = await createStorage(config.storage);
   const registry = await ModelRegistry.load(config.model.dir, config.model.name);
   const rollout = new Rollout(stores.rollout, registry, config.rollout);
@@ -34,7 +37,7 @@ export async function composeApi(config: Config, log: Logger, version: string) {
   const jobs = new JobService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, waiters, log });
   const batches = new BatchService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, log });
   const monitoring = new MonitoringService({ config, profiles: stores.profiles, alarms: stores.alarms, rollout, jobs, storage });
-  const metrics = createApiMetrics(stores.queue, () => stores.alarms.lastReport<DriftResult>());
+  const metrics = createApiMetrics(stores.queue, () => stores.alarms.lastReport<DriftResult>(), stores.ping);
   const maintenance = startMaintenance({
     config,
     connection: blocking,

@@ -28,6 +28,8 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  // With Redis unreachable, closing the queues would wait for it forever: bound the goodbye.
+  setTimeout(() => process.exit(0), 10_000).unref();
   server.close();
   server.closeIdleConnections();
   await Promise.allSettled([close(), tracing.shutdown()]);

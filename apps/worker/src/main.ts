@@ -100,6 +100,12 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down: finishing jobs in hand');
+  // Jobs in hand end within the job timeout; past it (Redis unreachable, say), exit anyway:
+  // their locks expire and another worker takes them over.
+  setTimeout(() => {
+    log.warn('shutdown took longer than the job timeout; exiting');
+    process.exit(1);
+  }, config.jobs.timeoutMs + 15_000).unref();
   // close() stops taking jobs and waits for the active ones to finish.
   await Promise.allSettled([detectWorker.close(), batchWorker.close(), webhookWorker.close()]);
   await shadows.close();
