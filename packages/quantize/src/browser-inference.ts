@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { summarizeTimes, type Timing } from './node-inference.js';
+
+/** Debian's Chromium; never a downloaded browser build. */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+// onnxruntime-web's dist/ (its ESM build, the .wasm binaries and their loaders), from node_modules.
+const ORT_DIST = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+
+const TYPES: Record<string, string> = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.onnx': 'application/octet-stream', '.bin': 'application/octet-stream' };
+
+// The page loads onnxruntime-web's WASM build and exposes one timing function.
+const PAGE = `<!doctype html><meta charset="utf-8"><title>onnxruntime-web timing</title>
+<script type="module">
+import * as ort from '/ort/ort.wasm.min.mjs';
+ort.env.wasm.wasmPaths = '/ort/';
+window.timeModel = async (url, runs, warmup, threads) => {
+  ort.env.wasm.numThreads = threads;
+  const session = await ort.InferenceSession.create(url, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const input = new Float32Array(await (await fetch('/input.bin')).arrayBuffer());
+  const size = Math.round(Math.sqrt(input.length / 3));
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, size, size]) };
+  for (let i = 0; i < warmup; i++) await session.run(feeds);
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t0);
+  }
+  await session.release();
+  return { times, isolated: crossOriginIsolated, threads: ort.env.wasm.numThreads };
+};
+window.ready = true;
+</script>`;
+
+export interface BrowserRunOptions {
+  runs: number;
+  warmup?: number;
+  /** WASM threads; more than 1 needs the cross-origin isolation this server sets up. */
+  threads: number;
+  executablePath?: string;
+}
+
+/**
+ * Times models in onnxruntime-web (WASM backend) inside real headless Chromium: a static
+ * page served on 127.0.0.1, cross-origin isolated (COOP/COEP) so that SharedArrayBuffer,
+ * and with it multi-threaded WASM, is available.
+ */
+export async function timeInBrowser(models: { name: string; bytes: Uint8Array }[], input: Float32Array, opts: BrowserRunOptions): Promise<Map<string, Timing>> {
+  const files = new Map<string, Uint8Array>([['/input.bin', new Uint8Array(input.buffer, input.byteOffset, input.byteLength)]]);
+  models.forEach((m, i) => files.set(`/models/${i}.onnx`, m.bytes));
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+    let body: Uint8Array | string | undefined = url === '/' ? PAGE : files.get(url);
+    if (!body && url.startsWith('/ort/') && !url.includes('..')) body = await readFile(path.join(ORT_DIST, url.slice(5))).catch(() => undefined);
+    if (body === undefined) {
+      res.writeHead(404, headers).end();
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Type': TYPES[url === '/' ? '.html' : path.extname(url)] ?? 'application/octet-stream' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const browser = await chromium.launch({ executablePath: opts.executablePath ?? DEFAULT_CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction('window.ready === true');
+    const out = new Map<string, Timing>();
+    for (const [i, m] of models.entries()) {
+      const r = (await page.evaluate(`timeModel('/models/${i}.onnx', ${opts.runs}, ${opts.warmup ?? 3}, ${opts.threads})`)) as { times: number[]; isolated: boolean };
+      if (opts.threads > 1 && !r.isolated) throw new Error('the page is not cross-origin isolated: WASM threads are unavailable');
+      out.set(m.name, summarizeTimes(r.times));
+    }
+    return out;
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}

@@ -1,0 +1,85 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+
+export interface Timing {
+  runs: number;
+  median_ms: number;
+  mean_ms: number;
+  p90_ms: number;
+}
+
+/** Median, mean and p90 of a list of durations. */
+export function summarizeTimes(times: number[]): Timing {
+  const s = [...times].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return { runs: s.length, median_ms: r(at(0.5)), mean_ms: r(s.reduce((a, b) => a + b, 0) / s.length), p90_ms: r(at(0.9)) };
+}
+
+export interface NodeRunOptions {
+  runs: number;
+  warmup?: number;
+  /** ONNX Runtime intra-op threads (0: its default, one per core). */
+  threads?: number;
+}
+
+/** Times `runs` inferences of a model in onnxruntime-node (the session the workers use: CPU, all graph optimizations). */
+export async function timeInNode(model: Uint8Array, input: Float32Array, opts: NodeRunOptions): Promise<Timing> {
+  const session = await ort.InferenceSession.create(model, sessionOptions(opts.threads));
+  try {
+    return summarizeTimes(await runTimes(session, input, opts));
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Where the time goes: ONNX Runtime's own profiler (enableProfiling) over `runs`
+ * inferences, kernel time summed by op type, in ms per inference.
+ */
+export async function profileInNode(model: Uint8Array, input: Float32Array, opts: NodeRunOptions): Promise<{ op: string; nodes: number; ms: number }[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-profile-'));
+  try {
+    const session = await ort.InferenceSession.create(model, { ...sessionOptions(opts.threads), enableProfiling: true, profileFilePrefix: path.join(dir, 'profile') });
+    await runTimes(session, input, opts);
+    session.endProfiling();
+    await session.release();
+    const file = (await readdir(dir)).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error('onnxruntime wrote no profile');
+    const events = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+    const warmup = opts.warmup ?? 3;
+    const byOp = new Map<string, { nodes: Set<string>; us: number }>();
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args?.op_name) continue;
+      const entry = byOp.get(e.args.op_name) ?? { nodes: new Set(), us: 0 };
+      entry.nodes.add(e.name);
+      entry.us += e.dur;
+      byOp.set(e.args.op_name, entry);
+    }
+    const per = opts.runs + warmup;
+    return [...byOp]
+      .map(([op, v]) => ({ op, nodes: v.nodes.size, ms: Math.round((v.us / per / 1000) * 1000) / 1000 }))
+      .sort((a, b) => b.ms - a.ms);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function sessionOptions(threads = 0): ort.InferenceSession.SessionOptions {
+  return { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) };
+}
+
+async function runTimes(session: ort.InferenceSession, input: Float32Array, opts: NodeRunOptions): Promise<number[]> {
+  const size = Math.round(Math.sqrt(input.length / 3));
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, size, size]) };
+  for (let i = 0; i < (opts.warmup ?? 3); i++) await session.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const t0 = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
