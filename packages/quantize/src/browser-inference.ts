@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { summarizeTimes, type Timing } from './node-inference.js';
+import { ROUNDS, summarizeTimes, type Timing } from './node-inference.js';
 
 /** Debian's Chromium; never a downloaded browser build. */
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -20,21 +20,27 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>onnxruntime-web timing
 <script type="module">
 import * as ort from '/ort/ort.wasm.min.mjs';
 ort.env.wasm.wasmPaths = '/ort/';
-window.timeModel = async (url, runs, warmup, threads) => {
+// Every model gets a session, then they take turns for "rounds" rounds of runs.
+window.timeModels = async (urls, runs, warmup, threads, rounds) => {
   ort.env.wasm.numThreads = threads;
-  const session = await ort.InferenceSession.create(url, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const input = new Float32Array(await (await fetch('/input.bin')).arrayBuffer());
   const size = Math.round(Math.sqrt(input.length / 3));
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, size, size]) };
-  for (let i = 0; i < warmup; i++) await session.run(feeds);
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t0);
+  const sessions = [];
+  for (const url of urls) sessions.push(await ort.InferenceSession.create(url, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
+  const feeds = sessions.map((s) => ({ [s.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, size, size]) }));
+  const times = urls.map(() => []);
+  for (const [i, s] of sessions.entries()) for (let k = 0; k < warmup; k++) await s.run(feeds[i]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, s] of sessions.entries()) {
+      for (let k = 0; k < Math.ceil(runs / rounds); k++) {
+        const t0 = performance.now();
+        await s.run(feeds[i]);
+        times[i].push(performance.now() - t0);
+      }
+    }
   }
-  await session.release();
-  return { times, isolated: crossOriginIsolated, threads: ort.env.wasm.numThreads };
+  for (const s of sessions) await s.release();
+  return { times, isolated: crossOriginIsolated };
 };
 window.ready = true;
 </script>`;
@@ -72,13 +78,10 @@ export async function timeInBrowser(models: { name: string; bytes: Uint8Array }[
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction('window.ready === true');
-    const out = new Map<string, Timing>();
-    for (const [i, m] of models.entries()) {
-      const r = (await page.evaluate(`timeModel('/models/${i}.onnx', ${opts.runs}, ${opts.warmup ?? 3}, ${opts.threads})`)) as { times: number[]; isolated: boolean };
-      if (opts.threads > 1 && !r.isolated) throw new Error('the page is not cross-origin isolated: WASM threads are unavailable');
-      out.set(m.name, summarizeTimes(r.times));
-    }
-    return out;
+    const urls = JSON.stringify(models.map((_, i) => `/models/${i}.onnx`));
+    const r = (await page.evaluate(`timeModels(${urls}, ${opts.runs}, ${opts.warmup ?? 3}, ${opts.threads}, ${ROUNDS})`)) as { times: number[][]; isolated: boolean };
+    if (opts.threads > 1 && !r.isolated) throw new Error('the page is not cross-origin isolated: WASM threads are unavailable');
+    return new Map(models.map((m, i) => [m.name, summarizeTimes(r.times[i]!)]));
   } finally {
     await browser.close();
     server.close();

@@ -25,13 +25,25 @@ export interface NodeRunOptions {
   threads?: number;
 }
 
-/** Times `runs` inferences of a model in onnxruntime-node (the session the workers use: CPU, all graph optimizations). */
-export async function timeInNode(model: Uint8Array, input: Float32Array, opts: NodeRunOptions): Promise<Timing> {
-  const session = await ort.InferenceSession.create(model, sessionOptions(opts.threads));
+/** Rounds the runs are split into, models taking turns, so that load from other processes hits every model alike. */
+export const ROUNDS = 5;
+
+/**
+ * Times `runs` inferences of each model in onnxruntime-node (the session the workers use:
+ * CPU, all graph optimizations), the models interleaved in rounds.
+ */
+export async function timeInNode(models: { name: string; bytes: Uint8Array }[], input: Float32Array, opts: NodeRunOptions): Promise<Map<string, Timing>> {
+  const sessions = await Promise.all(models.map((m) => ort.InferenceSession.create(m.bytes, sessionOptions(opts.threads))));
   try {
-    return summarizeTimes(await runTimes(session, input, opts));
+    const times = models.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, s] of sessions.entries()) {
+        times[i]!.push(...(await runTimes(s, input, { ...opts, runs: Math.ceil(opts.runs / ROUNDS), warmup: round === 0 ? opts.warmup : 0 })));
+      }
+    }
+    return new Map(models.map((m, i) => [m.name, summarizeTimes(times[i]!)]));
   } finally {
-    await session.release();
+    for (const s of sessions) await s.release();
   }
 }
 

@@ -5,7 +5,8 @@ import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { calibratedRange, collectStats } from './calibrate.js';
 import { DataType, elemTypes, graphOf, floatData, makeNode, makeTensor, onnx, opsetOf, readModel, valueInfo, writeModel, type Model } from './onnx-graph.js';
-import { insertQdq, outputLayers, planQdq, QUANTIZABLE_OPS, type QdqOptions } from './qdq.js';
+import { insertQdq, outputLayers, planQdq, QUANTIZABLE_OPS, siluPairs, type QdqOptions } from './qdq.js';
+import { splitCalibration } from './calibrate.js';
 
 const r = (() => {
   let s = 7;
@@ -69,6 +70,13 @@ describe('ONNX graph I/O', () => {
   });
 });
 
+describe('calibration split', () => {
+  it('calibrates on even positions and holds the odd ones out, whatever the input order', () => {
+    const files = ['d.jpg', 'a.jpg', 'c.jpg', 'b.jpg', 'e.jpg'];
+    expect(splitCalibration(files, (f) => f)).toEqual({ calibration: ['a.jpg', 'c.jpg', 'e.jpg'], heldOut: ['b.jpg', 'd.jpg'] });
+  });
+});
+
 describe('QDQ rewrite', () => {
   it('plans the body and leaves the output layer in float', () => {
     const g = graphOf(tinyModel());
@@ -126,6 +134,6 @@ describe('QDQ rewrite', () => {
   it('refuses a model whose ops changed at opset 13', () => {
     const model = tinyModel();
     graphOf(model).node!.push(makeNode('Unsqueeze', ['y'], ['z'], 'unsqueeze', { axes: [0] }));
-    expect(() => insertQdq(model, { nodes: new Set(), tensors: [] }, new Map(), FULL)).toThrow(/Unsqueeze changed at opset 13/);
+    expect(() => insertQdq(model, { nodes: new Set(), tensors: [], siluInputs: new Map() }, new Map(), FULL)).toThrow(/Unsqueeze changed at opset 13/);
   });
 });

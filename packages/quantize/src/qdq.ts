@@ -65,6 +65,21 @@ export interface QdqPlan {
   nodes: Set<number>;
   /** Activation tensors that get a QuantizeLinear/DequantizeLinear pair: they need a range. */
   tensors: string[];
+  /** Tensors read only by a SiLU (x * Sigmoid(x)), with the SiLU's output. */
+  siluInputs: Map<string, string>;
+}
+
+/** x -> y for every x whose only readers are Sigmoid(x) = s and Mul(x, s) = y. */
+export function siluPairs(graph: Graph): Map<string, string> {
+  const readers = new Map<string, Node[]>();
+  for (const n of graph.node) for (const x of new Set(n.input)) readers.set(x, [...(readers.get(x) ?? []), n]);
+  const pairs = new Map<string, string>();
+  for (const [x, rs] of readers) {
+    const sigmoid = rs.find((n) => n.opType === 'Sigmoid');
+    const mul = rs.find((n) => n.opType === 'Mul' && sigmoid && n.input.includes(sigmoid.output[0]!));
+    if (rs.length === 2 && sigmoid && mul && (readers.get(sigmoid.output[0]!) ?? []).length === 1) pairs.set(x, mul.output[0]!);
+  }
+  return pairs;
 }
 
 /** The nodes of the output layers: graph outputs' producers back to (and including) the last Convs. */
@@ -113,7 +128,9 @@ export function planQdq(graph: Graph, opts: QdqOptions): QdqPlan {
     for (const t of inputs) tensors.add(t);
     tensors.add(output);
   });
-  return { nodes, tensors: [...tensors] };
+  const silu = siluPairs(graph);
+  const siluInputs = new Map([...silu].filter(([x, y]) => tensors.has(x) && tensors.has(y)));
+  return { nodes, tensors: [...tensors], siluInputs };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   quantizeBias,
   quantizeWeightsPerChannel,
   roundEven,
+  siluFloor,
 } from './quant-math.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -157,5 +158,18 @@ describe('calibration on synthetic histograms', () => {
     const [lo, hi] = entropyRange(h);
     expect(lo).toBeCloseTo(h.min, 6);
     expect(hi).toBeLessThan(40);
+  });
+});
+
+describe('SiLU input floor', () => {
+  it('sits where SiLU is within half an output step of 0', () => {
+    const silu = (x: number) => x / (1 + Math.exp(-x));
+    for (const step of [0.1, 0.028, 0.001]) {
+      const floor = siluFloor(step);
+      expect(Math.abs(silu(floor))).toBeLessThan(step / 2);
+      // Everything below the floor is closer still to 0.
+      for (let x = floor; x > -40; x -= 0.5) expect(Math.abs(silu(x))).toBeLessThan(step / 2);
+      expect(Math.abs(silu(floor + 0.25))).toBeGreaterThanOrEqual(step / 2);
+    }
   });
 });

@@ -180,3 +180,11 @@ export function clippingKl(counts: Float64Array, s: number, e: number, levels: n
   }
   return kl;
 }
+
+/** The x below which |SiLU(x)| stays under half of `outputStep`: SiLU inputs need no range below it. */
+export function siluFloor(outputStep: number): number {
+  let x = -0.5;
+  // SiLU(x) = x / (1 + e^-x) is decreasing towards 0 for x < -1.28.
+  while (x > -40 && (Math.abs(x / (1 + Math.exp(-x))) >= outputStep / 2 || x > -1.28)) x -= 0.25;
+  return x;
+}
