@@ -10,6 +10,8 @@ import {
   readPredictionsFile,
   renderReportHtml,
   renderSideBySide,
+  subsetDataset,
+  type DatasetImage,
   type Prediction,
   type Report,
 } from '@spotter/evaluation';
@@ -36,6 +38,8 @@ export interface EvalOptions {
   baseline?: string | undefined;
   /** JSON file: { "<image file name>": ["tag", ...] } for user-defined slices. */
   tags?: string | undefined;
+  /** Evaluate only the images this keeps (a held-out split). */
+  images?: ((image: DatasetImage) => boolean) | undefined;
 }
 
 function progress(done: number, total: number) {
@@ -51,7 +55,9 @@ function progress(done: number, total: number) {
 
 /** `spotter eval`: report.json, report.html and predictions.json for a model or a predictions file on a dataset. */
 export async function evalCommand(opts: EvalOptions, config: Config): Promise<Report & { baseline: ReturnType<typeof compareReports> | null }> {
-  const dataset = await loadDataset(path.resolve(opts.data));
+  const all = await loadDataset(path.resolve(opts.data));
+  const dataset = opts.images ? subsetDataset(all, opts.images) : all;
+  if (dataset.images.length === 0) throw new Error(`no images of ${opts.data} left to evaluate`);
   let predictions: Prediction[];
   let model: Report['model'];
   let timing: Report['timing'] = null;
@@ -73,7 +79,7 @@ export async function evalCommand(opts: EvalOptions, config: Config): Promise<Re
   if (opts.baseline) {
     const base: Report = opts.baseline.endsWith('.json')
       ? JSON.parse(await readFile(opts.baseline, 'utf8'))
-      : await evalCommand({ data: opts.data, out: path.join(opts.out, 'baseline'), model: opts.baseline, tags: opts.tags }, config);
+      : await evalCommand({ data: opts.data, out: path.join(opts.out, 'baseline'), model: opts.baseline, tags: opts.tags, images: opts.images }, config);
     baseline = compareReports(report, base);
   }
 

@@ -3,17 +3,22 @@
  *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>
  *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback
  *   monitor reference --images <dir> [--model <name>]
+ *   quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>
  */
 import { parseArgs } from 'node:util';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '@spotter/quantize';
 import { loadConfig } from '@spotter/shared';
 import { evalCommand } from './eval-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
+import { quantizeCommand, quantizeTable } from './quantize-command.js';
 import { rolloutCommand } from './rollout-command.js';
 
 const USAGE = [
   'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir>',
   '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback',
   '       spotter monitor reference --images <dir> [--model <name>]',
+  '       spotter quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>',
+  '                        [--eval-data <dataset>] [--keep-float <regex>] [--runs N] [--no-browser]',
 ].join('\n');
 
 const [command, ...rest] = process.argv.slice(2);
@@ -49,6 +54,40 @@ try {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { images: { type: 'string' }, model: { type: 'string' } } });
     if (positionals[0] !== 'reference' || !values.images) throw new Error(USAGE);
     console.log(JSON.stringify(await monitorReferenceCommand({ images: values.images, model: values.model }, config), null, 2));
+  } else if (command === 'quantize') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        model: { type: 'string' },
+        calibration: { type: 'string' },
+        images: { type: 'string' },
+        method: { type: 'string' },
+        out: { type: 'string' },
+        'eval-data': { type: 'string' },
+        'keep-float': { type: 'string' },
+        runs: { type: 'string' },
+        'no-browser': { type: 'boolean' },
+      },
+    });
+    if (!values.model || !values.calibration || !values.out) throw new Error(USAGE);
+    if (values.method && !CALIBRATION_METHODS.includes(values.method as CalibrationMethod)) throw new Error(`--method must be one of ${CALIBRATION_METHODS.join(', ')}`);
+    const summary = await quantizeCommand(
+      {
+        model: values.model,
+        calibration: values.calibration,
+        images: values.images ? Number(values.images) : undefined,
+        method: values.method as CalibrationMethod | undefined,
+        out: values.out,
+        evalData: values['eval-data'],
+        keepFloat: values['keep-float'],
+        runs: values.runs ? Number(values.runs) : undefined,
+        chromium: values['no-browser'] ? null : undefined,
+      },
+      config,
+    );
+    console.log(quantizeTable(summary));
+    console.log(`calibrated on ${summary.calibration_images} images, evaluated on ${summary.held_out_images} held-out images`);
+    console.log(`registered ${summary.model.manifest}\nevaluation: ${summary.model.eval_report}`);
   } else {
     throw new Error(USAGE);
   }
