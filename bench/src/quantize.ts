@@ -25,6 +25,7 @@ import {
   timeInBrowser,
   timeInNode,
   type QuantizeOptions,
+  type Timing,
 } from '@spotter/quantize';
 import { ModelManifest } from '@spotter/shared';
 import { root } from '../../scripts/lib.mjs';
@@ -34,8 +35,8 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: path.join(root, 'models', 'yolox_nano.onnx') },
     data: { type: 'string', default: path.resolve(root, '..', 'shared', 'datasets', 'coco-val128') },
     images: { type: 'string', default: '64' },
-    runs: { type: 'string', default: '60' },
-    'browser-runs': { type: 'string', default: '30' },
+    runs: { type: 'string', default: '100' },
+    'browser-runs': { type: 'string', default: '40' },
     out: { type: 'string', default: path.join(root, 'bench', 'results', 'quantize.json') },
   },
 });
@@ -95,6 +96,8 @@ for (const m of models) {
 }
 
 const [input] = await calibrationTensors([split.heldOut[0]!.file], spec, inputSize, 4e8);
+// The machine is shared: the load around the timings says how much to trust them.
+const loadBefore = os.loadavg().map((v) => Math.round(v * 100) / 100);
 const timing: Record<string, Record<string, unknown>> = {};
 for (const threads of [1, 2]) {
   say(`onnxruntime-node, ${threads} thread(s)`);
@@ -112,7 +115,7 @@ await rm(dir, { recursive: true, force: true });
 const cpu = os.cpus();
 const result = {
   date: new Date().toISOString(),
-  machine: { cpu: cpu[0]?.model, cores: cpu.length },
+  machine: { cpu: cpu[0]?.model, cores: cpu.length, load_average_before_timing: loadBefore, load_average_after: os.loadavg().map((v) => Math.round(v * 100) / 100) },
   model: args.model,
   dataset: { path: args.data, calibration_images: calibrationFiles.length, held_out_images: evalSet.images.length },
   calibration_seconds: Math.round(calibrationSeconds),
@@ -126,11 +129,11 @@ const result = {
 await mkdir(path.dirname(args.out), { recursive: true });
 await writeFile(args.out, JSON.stringify(result, null, 2) + '\n');
 
-const ms = (t: unknown) => (t as { median_ms: number }).median_ms.toFixed(1);
+const ms = (t: unknown) => `${(t as Timing).median_ms.toFixed(1)} (${(t as Timing).p10_ms.toFixed(1)})`;
 const md = [
   `# spotter quantize: variants (${result.machine.cpu}, ${result.machine.cores} cores, ${result.date.slice(0, 10)})`,
   '',
-  `Calibration: ${calibrationFiles.length} even-indexed images of ${path.basename(args.data)}; accuracy on the ${evalSet.images.length} odd-indexed ones. Times: median ms per inference.`,
+  `Calibration: ${calibrationFiles.length} even-indexed images of ${path.basename(args.data)}; accuracy on the ${evalSet.images.length} odd-indexed ones. Times: median (p10) ms per inference, models interleaved in rounds; load average ${loadBefore.join(' ')} before the timings, ${result.machine.load_average_after.join(' ')} after.`,
   '',
   '| variant | size MB | node 1t | node 2t | browser 1t | browser 2t | AP | dAP | AP50 | AP75 | APs | APm | APl |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
