@@ -17,6 +17,7 @@ import {
   DEFAULT_QUANTIZE,
   graphOf,
   planQdq,
+  profileInBrowser,
   profileInNode,
   QUANTIZABLE_OPS,
   quantizeWithStats,
@@ -108,7 +109,9 @@ for (const threads of [1, 2]) {
 say('profiles');
 const profiles: Record<string, unknown> = {};
 for (const name of ['float', 'all-int8-minmax', 'default']) {
-  for (const threads of [1, 2]) profiles[`${name}_${threads}t`] = await profileInNode(models.find((m) => m.name === name)!.bytes, input!, { runs: 20, threads });
+  const bytes = models.find((m) => m.name === name)!.bytes;
+  for (const threads of [1, 2]) profiles[`node_${name}_${threads}t`] = await profileInNode(bytes, input!, { runs: 20, threads });
+  profiles[`browser_${name}_1t`] = await profileInBrowser(bytes, input!, { runs: 10, threads: 1 });
 }
 await rm(dir, { recursive: true, force: true });
 
@@ -143,7 +146,7 @@ const md = [
   '',
   ...VARIANTS.map((v) => `- ${v.name}: ${v.what}`),
   '',
-  '## ONNX Runtime profile (onnxruntime-node, kernel ms per inference by op)',
+  '## ONNX Runtime profiles (kernel ms per inference by op; onnxruntime-node, and onnxruntime-web in Chromium)',
   '',
   ...Object.entries(profiles).flatMap(([k, ops]) => [
     `- ${k}: ` + (ops as { op: string; nodes: number; ms: number }[]).slice(0, 10).map((o) => `${o.op} x${o.nodes} ${o.ms.toFixed(2)}`).join(', '),

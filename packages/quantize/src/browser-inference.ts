@@ -3,8 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { ROUNDS, summarizeTimes, type Timing } from './node-inference.js';
+import { chromium, type Page } from 'playwright-core';
+import { profileByOp, ROUNDS, summarizeTimes, type OpProfile, type Timing } from './node-inference.js';
 
 /** Debian's Chromium; never a downloaded browser build. */
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -42,6 +42,17 @@ window.timeModels = async (urls, runs, warmup, threads, rounds) => {
   for (const s of sessions) await s.release();
   return { times, isolated: crossOriginIsolated };
 };
+// ONNX Runtime's profiler: the WASM build prints its JSON events to the console.
+window.profileModel = async (url, runs, warmup, threads) => {
+  ort.env.wasm.numThreads = threads;
+  const input = new Float32Array(await (await fetch('/input.bin')).arrayBuffer());
+  const size = Math.round(Math.sqrt(input.length / 3));
+  const session = await ort.InferenceSession.create(url, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', enableProfiling: true });
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, size, size]) };
+  for (let k = 0; k < warmup + runs; k++) await session.run(feeds);
+  session.endProfiling();
+  await session.release();
+};
 window.ready = true;
 </script>`;
 
@@ -53,12 +64,8 @@ export interface BrowserRunOptions {
   executablePath?: string;
 }
 
-/**
- * Times models in onnxruntime-web (WASM backend) inside real headless Chromium: a static
- * page served on 127.0.0.1, cross-origin isolated (COOP/COEP) so that SharedArrayBuffer,
- * and with it multi-threaded WASM, is available.
- */
-export async function timeInBrowser(models: { name: string; bytes: Uint8Array }[], input: Float32Array, opts: BrowserRunOptions): Promise<Map<string, Timing>> {
+/** A page of the timing server in headless Chromium, for `use`; everything is closed after. */
+async function withPage<T>(models: { bytes: Uint8Array }[], input: Float32Array, executablePath: string | undefined, use: (page: Page) => Promise<T>): Promise<T> {
   const files = new Map<string, Uint8Array>([['/input.bin', new Uint8Array(input.buffer, input.byteOffset, input.byteLength)]]);
   models.forEach((m, i) => files.set(`/models/${i}.onnx`, m.bytes));
   const server = http.createServer(async (req, res) => {
@@ -73,17 +80,46 @@ export async function timeInBrowser(models: { name: string; bytes: Uint8Array }[
     res.writeHead(200, { ...headers, 'Content-Type': TYPES[url === '/' ? '.html' : path.extname(url)] ?? 'application/octet-stream' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const browser = await chromium.launch({ executablePath: opts.executablePath ?? DEFAULT_CHROMIUM, args: CHROMIUM_ARGS });
   try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction('window.ready === true');
+    const browser = await chromium.launch({ executablePath: executablePath ?? DEFAULT_CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await page.waitForFunction('window.ready === true');
+      return await use(page);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * Times models in onnxruntime-web (WASM backend) inside real headless Chromium: a static
+ * page served on 127.0.0.1, cross-origin isolated (COOP/COEP) so that SharedArrayBuffer,
+ * and with it multi-threaded WASM, is available. The models take turns in rounds.
+ */
+export async function timeInBrowser(models: { name: string; bytes: Uint8Array }[], input: Float32Array, opts: BrowserRunOptions): Promise<Map<string, Timing>> {
+  return withPage(models, input, opts.executablePath, async (page) => {
     const urls = JSON.stringify(models.map((_, i) => `/models/${i}.onnx`));
     const r = (await page.evaluate(`timeModels(${urls}, ${opts.runs}, ${opts.warmup ?? 3}, ${opts.threads}, ${ROUNDS})`)) as { times: number[][]; isolated: boolean };
     if (opts.threads > 1 && !r.isolated) throw new Error('the page is not cross-origin isolated: WASM threads are unavailable');
     return new Map(models.map((m, i) => [m.name, summarizeTimes(r.times[i]!)]));
-  } finally {
-    await browser.close();
-    server.close();
-  }
+  });
+}
+
+/** Where the time goes in the browser: ONNX Runtime's profiler in onnxruntime-web, kernel ms per inference by op. */
+export async function profileInBrowser(model: Uint8Array, input: Float32Array, opts: BrowserRunOptions): Promise<OpProfile[]> {
+  return withPage([{ bytes: model }], input, opts.executablePath, async (page) => {
+    const lines: string[] = [];
+    page.on('console', (msg) => lines.push(msg.text()));
+    const warmup = opts.warmup ?? 3;
+    await page.evaluate(`profileModel('/models/0.onnx', ${opts.runs}, ${warmup}, ${opts.threads})`);
+    const text = lines.join('\n');
+    const start = text.indexOf('[');
+    const end = text.lastIndexOf(']');
+    if (start < 0 || end < start) throw new Error('onnxruntime-web printed no profile');
+    return profileByOp(JSON.parse(text.slice(start, end + 1)), opts.runs + warmup);
+  });
 }

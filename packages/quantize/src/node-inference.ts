@@ -54,7 +54,7 @@ export async function timeInNode(models: { name: string; bytes: Uint8Array }[], 
  * Where the time goes: ONNX Runtime's own profiler (enableProfiling) over `runs`
  * inferences, kernel time summed by op type, in ms per inference.
  */
-export async function profileInNode(model: Uint8Array, input: Float32Array, opts: NodeRunOptions): Promise<{ op: string; nodes: number; ms: number }[]> {
+export async function profileInNode(model: Uint8Array, input: Float32Array, opts: NodeRunOptions): Promise<OpProfile[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-profile-'));
   try {
     const session = await ort.InferenceSession.create(model, { ...sessionOptions(opts.threads), enableProfiling: true, profileFilePrefix: path.join(dir, 'profile') });
@@ -63,23 +63,31 @@ export async function profileInNode(model: Uint8Array, input: Float32Array, opts
     await session.release();
     const file = (await readdir(dir)).find((f) => f.endsWith('.json'));
     if (!file) throw new Error('onnxruntime wrote no profile');
-    const events = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
-    const warmup = opts.warmup ?? 3;
-    const byOp = new Map<string, { nodes: Set<string>; us: number }>();
-    for (const e of events) {
-      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args?.op_name) continue;
-      const entry = byOp.get(e.args.op_name) ?? { nodes: new Set(), us: 0 };
-      entry.nodes.add(e.name);
-      entry.us += e.dur;
-      byOp.set(e.args.op_name, entry);
-    }
-    const per = opts.runs + warmup;
-    return [...byOp]
-      .map(([op, v]) => ({ op, nodes: v.nodes.size, ms: Math.round((v.us / per / 1000) * 1000) / 1000 }))
-      .sort((a, b) => b.ms - a.ms);
+    return profileByOp(JSON.parse(await readFile(path.join(dir, file), 'utf8')), opts.runs + (opts.warmup ?? 3));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface OpProfile {
+  op: string;
+  nodes: number;
+  ms: number;
+}
+
+/** ONNX Runtime profile events -> kernel time per op type, in ms per inference, largest first. */
+export function profileByOp(events: { cat: string; name: string; dur: number; args?: { op_name?: string } }[], inferences: number): OpProfile[] {
+  const byOp = new Map<string, { nodes: Set<string>; us: number }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args?.op_name) continue;
+    const entry = byOp.get(e.args.op_name) ?? { nodes: new Set(), us: 0 };
+    entry.nodes.add(e.name);
+    entry.us += e.dur;
+    byOp.set(e.args.op_name, entry);
+  }
+  return [...byOp]
+    .map(([op, v]) => ({ op, nodes: v.nodes.size, ms: Math.round(v.us / inferences) / 1000 }))
+    .sort((x, y) => y.ms - x.ms);
 }
 
 function sessionOptions(threads = 0): ort.InferenceSession.SessionOptions {
