@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { descendantsCpuSeconds } from './cpu-time.js';
 import { profileByOp, ROUNDS, summarizeTimes, type OpProfile, type Timing } from './node-inference.js';
 
 /** Debian's Chromium; never a downloaded browser build. */
@@ -20,27 +21,27 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>onnxruntime-web timing
 <script type="module">
 import * as ort from '/ort/ort.wasm.min.mjs';
 ort.env.wasm.wasmPaths = '/ort/';
-// Every model gets a session, then they take turns for "rounds" rounds of runs.
-window.timeModels = async (urls, runs, warmup, threads, rounds) => {
+// One session per model, warmed up; then Node runs blocks of them in turn (reading the
+// browser's CPU time between blocks).
+let sessions = [];
+let feeds = [];
+window.prepare = async (urls, warmup, threads) => {
   ort.env.wasm.numThreads = threads;
   const input = new Float32Array(await (await fetch('/input.bin')).arrayBuffer());
   const size = Math.round(Math.sqrt(input.length / 3));
-  const sessions = [];
   for (const url of urls) sessions.push(await ort.InferenceSession.create(url, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
-  const feeds = sessions.map((s) => ({ [s.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, size, size]) }));
-  const times = urls.map(() => []);
+  feeds = sessions.map((s) => ({ [s.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, size, size]) }));
   for (const [i, s] of sessions.entries()) for (let k = 0; k < warmup; k++) await s.run(feeds[i]);
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, s] of sessions.entries()) {
-      for (let k = 0; k < Math.ceil(runs / rounds); k++) {
-        const t0 = performance.now();
-        await s.run(feeds[i]);
-        times[i].push(performance.now() - t0);
-      }
-    }
+  return crossOriginIsolated;
+};
+window.runBlock = async (i, runs) => {
+  const times = [];
+  for (let k = 0; k < runs; k++) {
+    const t0 = performance.now();
+    await sessions[i].run(feeds[i]);
+    times.push(performance.now() - t0);
   }
-  for (const s of sessions) await s.release();
-  return { times, isolated: crossOriginIsolated };
+  return times;
 };
 // ONNX Runtime's profiler: the WASM build prints its JSON events to the console.
 window.profileModel = async (url, runs, warmup, threads) => {
@@ -98,14 +99,25 @@ async function withPage<T>(models: { bytes: Uint8Array }[], input: Float32Array,
 /**
  * Times models in onnxruntime-web (WASM backend) inside real headless Chromium: a static
  * page served on 127.0.0.1, cross-origin isolated (COOP/COEP) so that SharedArrayBuffer,
- * and with it multi-threaded WASM, is available. The models take turns in rounds.
+ * and with it multi-threaded WASM, is available. The models take turns in rounds; besides
+ * wall times, the CPU time of the browser's processes per inference (all threads summed).
  */
 export async function timeInBrowser(models: { name: string; bytes: Uint8Array }[], input: Float32Array, opts: BrowserRunOptions): Promise<Map<string, Timing>> {
   return withPage(models, input, opts.executablePath, async (page) => {
     const urls = JSON.stringify(models.map((_, i) => `/models/${i}.onnx`));
-    const r = (await page.evaluate(`timeModels(${urls}, ${opts.runs}, ${opts.warmup ?? 3}, ${opts.threads}, ${ROUNDS})`)) as { times: number[][]; isolated: boolean };
-    if (opts.threads > 1 && !r.isolated) throw new Error('the page is not cross-origin isolated: WASM threads are unavailable');
-    return new Map(models.map((m, i) => [m.name, summarizeTimes(r.times[i]!)]));
+    const isolated = (await page.evaluate(`prepare(${urls}, ${opts.warmup ?? 3}, ${opts.threads})`)) as boolean;
+    if (opts.threads > 1 && !isolated) throw new Error('the page is not cross-origin isolated: WASM threads are unavailable');
+    const times = models.map(() => [] as number[]);
+    const cpu = models.map(() => 0);
+    const perBlock = Math.ceil(opts.runs / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const i of models.keys()) {
+        const c0 = descendantsCpuSeconds(process.pid);
+        times[i]!.push(...((await page.evaluate(`runBlock(${i}, ${perBlock})`)) as number[]));
+        cpu[i]! += descendantsCpuSeconds(process.pid) - c0;
+      }
+    }
+    return new Map(models.map((m, i) => [m.name, { ...summarizeTimes(times[i]!), cpu_ms: Math.round((cpu[i]! * 1e5) / times[i]!.length) / 100 }]));
   });
 }
 

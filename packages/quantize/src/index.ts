@@ -5,3 +5,4 @@ export * from './quant-math.js';
 export * from './quantize-model.js';
 export * from './node-inference.js';
 export * from './browser-inference.js';
+export * from './cpu-time.js';

@@ -11,6 +11,8 @@ export interface Timing {
   median_ms: number;
   mean_ms: number;
   p90_ms: number;
+  /** CPU time per inference, all threads summed: unaffected by waiting for a busy machine's cores. */
+  cpu_ms?: number;
 }
 
 /** Minimum, p10, median, mean and p90 of a list of durations. */
@@ -39,12 +41,17 @@ export async function timeInNode(models: { name: string; bytes: Uint8Array }[], 
   const sessions = await Promise.all(models.map((m) => ort.InferenceSession.create(m.bytes, sessionOptions(opts.threads))));
   try {
     const times = models.map(() => [] as number[]);
+    const cpu = models.map(() => 0);
+    for (const s of sessions) await runTimes(s, input, { runs: 0, warmup: opts.warmup });
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, s] of sessions.entries()) {
-        times[i]!.push(...(await runTimes(s, input, { ...opts, runs: Math.ceil(opts.runs / ROUNDS), warmup: round === 0 ? opts.warmup : 0 })));
+        const c0 = process.cpuUsage();
+        times[i]!.push(...(await runTimes(s, input, { runs: Math.ceil(opts.runs / ROUNDS), warmup: 0 })));
+        const c = process.cpuUsage(c0);
+        cpu[i]! += (c.user + c.system) / 1000;
       }
     }
-    return new Map(models.map((m, i) => [m.name, summarizeTimes(times[i]!)]));
+    return new Map(models.map((m, i) => [m.name, { ...summarizeTimes(times[i]!), cpu_ms: Math.round((cpu[i]! / times[i]!.length) * 100) / 100 }]));
   } finally {
     for (const s of sessions) await s.release();
   }
