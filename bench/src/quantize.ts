@@ -132,11 +132,11 @@ const result = {
 await mkdir(path.dirname(args.out), { recursive: true });
 await writeFile(args.out, JSON.stringify(result, null, 2) + '\n');
 
-const ms = (t: unknown) => `${(t as Timing).median_ms.toFixed(1)} (${(t as Timing).p10_ms.toFixed(1)})`;
+const ms = (t: unknown) => `${(t as Timing).median_ms.toFixed(1)} / ${(t as Timing).p10_ms.toFixed(1)} / ${(t as Timing).cpu_ms?.toFixed(1)}`;
 const md = [
   `# spotter quantize: variants (${result.machine.cpu}, ${result.machine.cores} cores, ${result.date.slice(0, 10)})`,
   '',
-  `Calibration: ${calibrationFiles.length} even-indexed images of ${path.basename(args.data)}; accuracy on the ${evalSet.images.length} odd-indexed ones. Times: median (p10) ms per inference, models interleaved in rounds; load average ${loadBefore.join(' ')} before the timings, ${result.machine.load_average_after.join(' ')} after.`,
+  `Calibration: ${calibrationFiles.length} even-indexed images of ${path.basename(args.data)}; accuracy on the ${evalSet.images.length} odd-indexed ones. Times: ms per inference as median wall / p10 wall / CPU (all threads summed), models interleaved in rounds; load average ${loadBefore.join(' ')} before the timings, ${result.machine.load_average_after.join(' ')} after.`,
   '',
   '| variant | size MB | node 1t | node 2t | browser 1t | browser 2t | AP | dAP | AP50 | AP75 | APs | APm | APl |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -67,7 +67,7 @@ describe('spotter quantize on yolox_nano with coco-val128', () => {
       expect(r.node.median_ms).toBeGreaterThan(0);
       expect(r.browser!.median_ms).toBeGreaterThan(0);
     }
-    expect(table).toMatch(/\| yolox_nano_int8 \| 1\.\d\d \|/);
+    expect(table).toMatch(/\| yolox_nano_int8 \| 1\.\d\d \| [\d.]+ \(cpu [\d.]+\) \|/);
     expect(table).toContain('int8 - float');
   });
 });

@@ -135,7 +135,7 @@ export type QuantizeSummary = Awaited<ReturnType<typeof quantizeCommand>>;
 /** The comparison table `spotter quantize` prints. */
 export function quantizeTable(s: QuantizeSummary): string {
   const keys = ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'] as const;
-  const ms = (t: Timing | null) => (t ? t.median_ms.toFixed(1) : 'n/a');
+  const ms = (t: Timing | null) => (t ? `${t.median_ms.toFixed(1)} (cpu ${t.cpu_ms?.toFixed(1)})` : 'n/a');
   const [float, int8] = s.rows as [QuantizeSummary['rows'][0], QuantizeSummary['rows'][0]];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const metric = (m: Report['metrics'], k: string) => (m[k] ?? -1).toFixed(4);
