@@ -1,10 +1,19 @@
 // `npm run bench`: set up like `npm start`, then run the benchmark package.
+// `npm run bench -- quantize [...]`: the int8 variants of the model instead (bench/src/quantize.ts).
 import { spawnSync } from 'node:child_process';
-import { ensureBaselineDeps, ensureDependencies, ensureModel, ensureRedisServer, root } from './lib.mjs';
+import { ensureBaselineDeps, ensureChromium, ensureDependencies, ensureModel, ensureRedisServer, root } from './lib.mjs';
 
+const [first, ...rest] = process.argv.slice(2);
+const quantize = first === 'quantize';
 ensureDependencies();
 await ensureModel();
-ensureRedisServer();
-ensureBaselineDeps();
-const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/src/main.ts', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+if (quantize) {
+  ensureChromium();
+} else {
+  ensureRedisServer();
+  ensureBaselineDeps();
+}
+const script = quantize ? 'bench/src/quantize.ts' : 'bench/src/main.ts';
+const args = quantize ? rest : process.argv.slice(2);
+const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -3,7 +3,7 @@
  * onnxruntime-node and in onnxruntime-web (WASM, headless Chromium), the ONNX Runtime
  * profile of the float and default int8 models, and COCO AP on the held-out half of the
  * dataset (calibration on the other half). Writes JSON and markdown; runs on its own:
- *   node --import tsx bench/src/quantize.ts [--data <dir>] [--images N] [--runs N] [--browser-runs N] [--out <json>]
+ *   npm run bench -- quantize [--data <dir>] [--images N] [--runs N] [--browser-runs N] [--out <json>]
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
