@@ -183,18 +183,17 @@ export function insertQdq(model: Model, plan: QdqPlan, ranges: Map<string, [numb
     return [makeNode('QuantizeLinear', [name, ...args], [`${id}/quantized`], ''), makeNode('DequantizeLinear', [`${id}/quantized`, ...args], [dequantized(name)], '')];
   };
 
-  const used = new Set<string>();
   const nodes: Node[] = [];
   for (const v of graph.input) if (planned.has(v.name)) nodes.push(...qdqNodes(v.name));
   graph.node.forEach((n, i) => {
     // Every reader of a planned tensor reads its dequantized copy, float nodes included:
     // the producer's only consumer must be its QuantizeLinear for ONNX Runtime to fuse it.
+    const input = n.input[0]!;
     n.input = n.input.map((x) => (planned.has(x) ? dequantized(x) : x));
-    if (plan.nodes.has(i) && n.opType === 'Conv') quantizeConvWeights(n, params.get(graphOf(model).node[i]!.input[0]!)!);
+    if (plan.nodes.has(i) && n.opType === 'Conv') quantizeConvWeights(n, params.get(input)!);
     nodes.push(n);
     for (const o of n.output) if (planned.has(o)) nodes.push(...qdqNodes(o));
   });
-  for (const n of nodes) for (const x of n.input) used.add(x);
 
   function quantizeConvWeights(n: Node, inputParams: QParams) {
     const [wName, bName] = [n.input[1]!, n.input[2]];
@@ -222,7 +221,7 @@ export function insertQdq(model: Model, plan: QdqPlan, ranges: Map<string, [numb
   }
 
   graph.node = topologicalOrder(nodes, new Set([...graph.input.map((v) => v.name), ...graph.initializer.map((t) => t.name), ...newInits.map((t) => t.name)]));
-  for (const n of graph.node) for (const x of n.input) used.add(x);
+  const used = new Set(graph.node.flatMap((n) => n.input));
   // Float weights now stored as int8 are dropped; anything still read stays.
   graph.initializer = [...graph.initializer.filter((t) => used.has(t.name)), ...newInits];
   // Per-channel DequantizeLinear (axis) needs opset 13; IR 7 is the first to declare it.
@@ -232,7 +231,7 @@ export function insertQdq(model: Model, plan: QdqPlan, ranges: Map<string, [numb
   return out;
 }
 
-/** Nodes sorted so that every input is produced before it is read (the weight DequantizeLinear nodes were appended). */
+/** Nodes sorted so that every input is produced before it is read (and a graph with an input nothing produces refused). */
 function topologicalOrder(nodes: Node[], available: Set<string>): Node[] {
   const ready = new Set(available);
   ready.add('');
