@@ -45,13 +45,13 @@ const say = (msg: string) => process.stderr.write(`[quantize-bench] ${msg}\n`);
 
 /** The variants measured: the default and what it was chosen against. */
 const VARIANTS: { name: string; what: string; opts: QuantizeOptions }[] = [
-  { name: 'all-int8-entropy', what: 'every layer but the output layers int8, entropy', opts: { ...DEFAULT_QUANTIZE, keepFloat: undefined, method: 'entropy' } },
-  { name: 'all-int8-minmax', what: 'every layer but the output layers int8, min-max', opts: { ...DEFAULT_QUANTIZE, keepFloat: undefined, method: 'minmax' } },
-  { name: 'default', what: 'stem + dark2 float, min-max, u8 activations', opts: DEFAULT_QUANTIZE },
+  { name: 'all-int8-entropy', what: 'every layer but the output layers int8, entropy', opts: { ...DEFAULT_QUANTIZE, keepFloat: undefined, keepDepthwiseFloat: false, method: 'entropy' } },
+  { name: 'all-int8-minmax', what: 'every layer but the output layers int8, min-max', opts: { ...DEFAULT_QUANTIZE, keepFloat: undefined, keepDepthwiseFloat: false, method: 'minmax' } },
+  { name: 'default', what: 'stem, dark2 and depthwise convs (with their SiLU) float, min-max, u8 activations', opts: DEFAULT_QUANTIZE },
+  { name: 'default-dw-int8', what: 'default, depthwise convs int8 too', opts: { ...DEFAULT_QUANTIZE, keepDepthwiseFloat: false } },
   { name: 'default-percentile', what: 'default, percentile 99.99', opts: { ...DEFAULT_QUANTIZE, method: 'percentile' } },
   { name: 'default-entropy', what: 'default, entropy (KL)', opts: { ...DEFAULT_QUANTIZE, method: 'entropy' } },
   { name: 'default-s8', what: 'default, s8 activations', opts: { ...DEFAULT_QUANTIZE, activationType: 'int8' } },
-  { name: 'default-dw-float', what: 'default, depthwise convs and their SiLU float too', opts: { ...DEFAULT_QUANTIZE, keepFloat: /\/(stem|dark2)\/|dconv\// } },
   { name: 'default-silu-float', what: 'default, SiLU (Sigmoid, Mul) float', opts: { ...DEFAULT_QUANTIZE, ops: QUANTIZABLE_OPS.filter((o) => o !== 'Sigmoid' && o !== 'Mul') } },
 ];
 
@@ -109,7 +109,7 @@ for (const threads of [1, 2]) {
 }
 say('profiles');
 const profiles: Record<string, unknown> = {};
-for (const name of ['float', 'all-int8-minmax', 'default', 'default-dw-float']) {
+for (const name of ['float', 'all-int8-minmax', 'default-dw-int8', 'default']) {
   const bytes = models.find((m) => m.name === name)!.bytes;
   for (const threads of [1, 2]) profiles[`node_${name}_${threads}t`] = await profileInNode(bytes, input!, { runs: 20, threads });
   profiles[`browser_${name}_1t`] = await profileInBrowser(bytes, input!, { runs: 10, threads: 1 });

@@ -29,7 +29,7 @@ describe('spotter quantize on yolox_nano with coco-val128', () => {
     expect(bytes.length).toBeLessThan(1.5e6);
     const ops = graphOf(readModel(bytes)).node.map((n) => n.opType);
     expect(ops.filter((o) => o === 'QuantizeLinear').length).toBeGreaterThan(100);
-    expect(summary.quantized_ops.Conv).toBeGreaterThan(80);
+    expect(summary.quantized_ops.Conv).toBeGreaterThan(60);
   });
 
   it('registers a manifest the registry accepts, with its evaluation attached', async () => {

@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { calibratedRange, collectStats } from './calibrate.js';
 import { DataType, elemTypes, graphOf, floatData, makeNode, makeTensor, onnx, opsetOf, readModel, valueInfo, writeModel, type Model } from './onnx-graph.js';
-import { insertQdq, outputLayers, planQdq, QUANTIZABLE_OPS, siluPairs, type QdqOptions } from './qdq.js';
+import { depthwiseLayers, insertQdq, outputLayers, planQdq, QUANTIZABLE_OPS, siluPairs, type QdqOptions } from './qdq.js';
 import { splitCalibration } from './calibrate.js';
 
 const r = (() => {
@@ -86,6 +86,14 @@ describe('QDQ rewrite', () => {
     expect(plan.tensors.sort()).toEqual(['a1', 'c1', 'p1', 's1', 'x']);
     expect(planQdq(g, { ...FULL, keepOutputLayersFloat: false }).tensors).not.toContain('y');
     expect([...planQdq(g, { ...FULL, ops: ['Conv'] }).nodes]).toEqual([0]);
+  });
+
+  it('can keep depthwise convs and their SiLU in float', () => {
+    const g = graphOf(tinyModel());
+    expect(depthwiseLayers(g).size).toBe(0);
+    g.node[0]!.attribute.push(onnx.AttributeProto.create({ name: 'group', type: onnx.AttributeProto.AttributeType.INT, i: 2 }));
+    expect([...depthwiseLayers(g)].sort()).toEqual([0, 1, 2]);
+    expect([...planQdq(g, { ...FULL, keepDepthwiseFloat: true }).nodes]).toEqual([3]);
   });
 
   it('writes a model onnxruntime-node runs, close to the float one, fused into integer kernels', async () => {

@@ -7,6 +7,7 @@ import {
   makeTensor,
   num,
   graphOf,
+  intAttr,
   onnx,
   opsetOf,
   type Graph,
@@ -56,8 +57,27 @@ export interface QdqOptions {
    * decoding tail). Box offsets need finer steps than 8 bits give over their range.
    */
   keepOutputLayersFloat: boolean;
+  /**
+   * Keep depthwise convolutions (group > 1) and the SiLU after them in float: onnxruntime-web's
+   * integer depthwise kernel is slower than its float one (docs/quantization.md).
+   */
+  keepDepthwiseFloat?: boolean | undefined;
   /** Nodes (matched on their first output's name) kept in float in addition. */
   keepFloat?: RegExp | undefined;
+}
+
+/** Depthwise (grouped) Convs and the SiLU (Sigmoid, Mul) reading each one's output. */
+export function depthwiseLayers(graph: Graph): Set<number> {
+  const silu = siluPairs(graph);
+  const convOutputs = new Set(graph.node.filter((n) => n.opType === 'Conv' && intAttr(n, 'group', 1) > 1).map((n) => n.output[0]!));
+  const siluOutputs = new Set([...silu].filter(([x]) => convOutputs.has(x)).map(([, y]) => y));
+  const out = new Set<number>();
+  graph.node.forEach((n, i) => {
+    const isConv = convOutputs.has(n.output[0]!);
+    const isSigmoid = n.opType === 'Sigmoid' && convOutputs.has(n.input[0]!) && silu.has(n.input[0]!);
+    if (isConv || isSigmoid || siluOutputs.has(n.output[0]!)) out.add(i);
+  });
+  return out;
 }
 
 export interface QdqPlan {
@@ -109,11 +129,12 @@ export function planQdq(graph: Graph, opts: QdqOptions): QdqPlan {
   const constants = new Set(graph.node.filter((n) => n.opType === 'Constant').flatMap((n) => n.output));
   const graphOutputs = new Set(graph.output.map((o) => o.name));
   const tail = opts.keepOutputLayersFloat ? outputLayers(graph) : new Set<number>();
+  const depthwise = opts.keepDepthwiseFloat ? depthwiseLayers(graph) : new Set<number>();
   const isActivation = (t: string) => types.get(t) === DataType.FLOAT && !initializers.has(t) && !constants.has(t);
   const nodes = new Set<number>();
   const tensors = new Set<string>();
   graph.node.forEach((n, i) => {
-    if (!opts.ops.includes(n.opType) || tail.has(i) || opts.keepFloat?.test(n.output[0] ?? '')) return;
+    if (!opts.ops.includes(n.opType) || tail.has(i) || depthwise.has(i) || opts.keepFloat?.test(n.output[0] ?? '')) return;
     const data = DATA_INPUTS[n.opType]?.(n) ?? [];
     const inputs = data.map((k) => n.input[k]!);
     if (!inputs.length || !inputs.every(isActivation)) return;
