@@ -10,6 +10,8 @@ import {
   readPredictionsFile,
   renderReportHtml,
   renderSideBySide,
+  subsetDataset,
+  type DatasetImage,
   type Prediction,
   type Report,
 } from '@spotter/evaluation';
@@ -38,6 +40,8 @@ export interface EvalOptions {
   tags?: string | undefined;
   /** Also keep report.json and report.html in Spotter's storage (`--store`), for the API and the console. */
   storage?: ObjectStorage | undefined;
+  /** Evaluate only the images this keeps (a held-out split). */
+  images?: ((image: DatasetImage) => boolean) | undefined;
 }
 
 /** A stored report's id: sortable by time, unique without coordination. */
@@ -61,7 +65,9 @@ export async function evalCommand(
   opts: EvalOptions,
   config: Config,
 ): Promise<Report & { baseline: ReturnType<typeof compareReports> | null; stored?: string }> {
-  const dataset = await loadDataset(path.resolve(opts.data));
+  const all = await loadDataset(path.resolve(opts.data));
+  const dataset = opts.images ? subsetDataset(all, opts.images) : all;
+  if (dataset.images.length === 0) throw new Error(`no images of ${opts.data} left to evaluate`);
   let predictions: Prediction[];
   let model: Report['model'];
   let timing: Report['timing'] = null;
@@ -83,7 +89,7 @@ export async function evalCommand(
   if (opts.baseline) {
     const base: Report = opts.baseline.endsWith('.json')
       ? JSON.parse(await readFile(opts.baseline, 'utf8'))
-      : await evalCommand({ data: opts.data, out: path.join(opts.out, 'baseline'), model: opts.baseline, tags: opts.tags }, config);
+      : await evalCommand({ data: opts.data, out: path.join(opts.out, 'baseline'), model: opts.baseline, tags: opts.tags, images: opts.images }, config);
     baseline = compareReports(report, base);
   }
 

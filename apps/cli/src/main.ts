@@ -4,14 +4,17 @@
  *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback
  *   monitor reference --images <dir> [--model <name>]
  *   batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]
+ *   quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/config';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '@spotter/quantize';
 import { createStorage } from '@spotter/storage';
 import { apiClient } from './api-client.js';
 import { batchCommand } from './batch-command.js';
 import { evalCommand } from './eval-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
+import { quantizeCommand, quantizeTable } from './quantize-command.js';
 import { rolloutCommand } from './rollout-command.js';
 
 const USAGE = [
@@ -19,6 +22,8 @@ const USAGE = [
   '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback',
   '       spotter monitor reference --images <dir> [--model <name>]',
   '       spotter batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]',
+  '       spotter quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>',
+  '                        [--eval-data <dataset>] [--keep-float <regex>] [--runs N] [--no-browser]',
 ].join('\n');
 
 const [command, ...rest] = process.argv.slice(2);
@@ -81,6 +86,40 @@ try {
     if (process.stderr.isTTY) process.stderr.write('\n');
     const c = batch.counts;
     console.log(`batch ${batch.id} ${batch.status}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped; results: ${values.out}`);
+  } else if (command === 'quantize') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        model: { type: 'string' },
+        calibration: { type: 'string' },
+        images: { type: 'string' },
+        method: { type: 'string' },
+        out: { type: 'string' },
+        'eval-data': { type: 'string' },
+        'keep-float': { type: 'string' },
+        runs: { type: 'string' },
+        'no-browser': { type: 'boolean' },
+      },
+    });
+    if (!values.model || !values.calibration || !values.out) throw new Error(USAGE);
+    if (values.method && !CALIBRATION_METHODS.includes(values.method as CalibrationMethod)) throw new Error(`--method must be one of ${CALIBRATION_METHODS.join(', ')}`);
+    const summary = await quantizeCommand(
+      {
+        model: values.model,
+        calibration: values.calibration,
+        images: values.images ? Number(values.images) : undefined,
+        method: values.method as CalibrationMethod | undefined,
+        out: values.out,
+        evalData: values['eval-data'],
+        keepFloat: values['keep-float'],
+        runs: values.runs ? Number(values.runs) : undefined,
+        chromium: values['no-browser'] ? null : undefined,
+      },
+      config,
+    );
+    console.log(quantizeTable(summary));
+    console.log(`calibrated on ${summary.calibration_images} images, evaluated on ${summary.held_out_images} held-out images`);
+    console.log(`registered ${summary.model.manifest}\nevaluation: ${summary.model.eval_report}`);
   } else {
     throw new Error(USAGE);
   }

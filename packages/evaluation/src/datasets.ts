@@ -99,3 +99,10 @@ export async function loadDataset(dir: string): Promise<Dataset> {
   if (!json) throw new Error(`${dir}: neither classes.yaml (YOLO) nor a COCO annotations .json found`);
   return loadCocoDataset(path.join(annDir, json), entries.includes('images') ? path.join(dir, 'images') : dir);
 }
+
+/** The dataset restricted to some of its images (and their annotations): a held-out split, say. */
+export function subsetDataset(dataset: Dataset, keep: (image: DatasetImage) => boolean): Dataset {
+  const images = dataset.images.filter(keep);
+  const ids = new Set(images.map((i) => i.id));
+  return { ...dataset, images, annotations: dataset.annotations.filter((a) => ids.has(a.imageId)) };
+}

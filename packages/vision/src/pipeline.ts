@@ -23,7 +23,7 @@ export function fitSize(width: number, height: number, size: number) {
 }
 
 /** The model's input tensor `[1, 3, size, size]` for a fitted image. */
-export function preprocess(img: ModelInput, spec: ModelSpec, size: number): Float32Array {
+export function preprocess(img: ModelInput, spec: Pick<ModelSpec, 'bgr' | 'pixelScale'>, size: number): Float32Array {
   const tensor = fillLetterbox(img.pixels, img.fitWidth, img.fitHeight, size, new Float32Array(3 * size * size), spec.bgr);
   if (spec.pixelScale !== 1) for (let i = 0; i < tensor.length; i++) tensor[i]! *= spec.pixelScale;
   return tensor;
