@@ -35,6 +35,7 @@ COPY packages/vision/package.json packages/vision/
 COPY packages/webhooks/package.json packages/webhooks/
 COPY packages/jobs/package.json packages/jobs/
 COPY packages/models/package.json packages/models/
+COPY packages/quantize/package.json packages/quantize/
 RUN npx --yes pnpm@12.4.2 install --frozen-lockfile
 COPY . .
 # The console's static files are built here with its dev dependencies (Vite) and copied alone.
