@@ -27,7 +27,7 @@ const metrics = createWorkerMetrics(config.worker.concurrency);
 const registry = await ModelRegistry.load(config.model.dir, config.model.name);
 const models = new ModelPool(registry, config.model, config.model.maxLoaded, (d) => {
   metrics.modelLoad.set({ model: d.name }, d.loadMs / 1000);
-  log.info({ model: d.name, version: d.version, input: d.inputSize, load_ms: Math.round(d.loadMs) }, 'model ready');
+  log.info({ model: d.name, version: d.version, input: d.inputSize, sessions: d.parallelism, intra_op_threads: config.model.intraOpThreads, load_ms: Math.round(d.loadMs) }, 'model ready');
 });
 try {
   await models.use(config.model.name, async () => undefined);

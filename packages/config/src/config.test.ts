@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@spotter/shared';
-import { loadConfig } from './config.js';
+import { inferenceLayout, loadConfig } from './config.js';
 
 describe('config', () => {
   it('has working defaults: file storage under ./data, loopback only while no API key is set', () => {
@@ -27,5 +27,15 @@ describe('config', () => {
     expect(() => loadConfig({ PORT: 'eighty', SPOTTER_STORAGE: 'ftp://x' })).toThrow(/PORT[\s\S]*SPOTTER_STORAGE/);
     expect(() => loadConfig({ SPOTTER_STORAGE: 's3://x' })).toThrow(/invalid S3 bucket name/);
     expect(() => loadConfig({ SPOTTER_WEBHOOK_SECRET: 'short' })).toThrow(/SPOTTER_WEBHOOK_SECRET/);
+  });
+
+  it('lays inference out as single-threaded sessions, one per core up to 4, two jobs each; each part overridable', () => {
+    expect(inferenceLayout(1)).toEqual({ sessions: 1, intraOpThreads: 1, concurrency: 2 });
+    expect(inferenceLayout(2)).toEqual({ sessions: 2, intraOpThreads: 1, concurrency: 4 });
+    expect(inferenceLayout(16)).toEqual({ sessions: 4, intraOpThreads: 4, concurrency: 8 });
+    expect(inferenceLayout(2, { sessions: 1 })).toEqual({ sessions: 1, intraOpThreads: 2, concurrency: 2 });
+    const cfg = loadConfig({ SPOTTER_INFERENCE_SESSIONS: '3', SPOTTER_INTRA_OP_THREADS: '2', SPOTTER_WORKER_CONCURRENCY: '5' });
+    expect(cfg.model).toMatchObject({ sessions: 3, intraOpThreads: 2 });
+    expect(cfg.worker.concurrency).toBe(5);
   });
 });

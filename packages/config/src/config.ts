@@ -60,8 +60,9 @@ export const EnvSchema = z.object({
   SPOTTER_MODEL_DIR: z.string().default('./models'),
   SPOTTER_MODEL: z.string().regex(/^[a-z0-9_.-]+$/i).default('yolox_nano'),
   SPOTTER_EXECUTION_PROVIDERS: csv,
+  SPOTTER_INFERENCE_SESSIONS: int(0, 0, 64),
   SPOTTER_INTRA_OP_THREADS: int(0, 0, 256),
-  SPOTTER_WORKER_CONCURRENCY: int(2, 1, 64),
+  SPOTTER_WORKER_CONCURRENCY: int(0, 0, 256),
   SPOTTER_METRICS_PORT: int(9464, 0, 65535),
   SPOTTER_JOB_ATTEMPTS: int(3, 1, 20),
   SPOTTER_JOB_BACKOFF_MS: int(1000, 0),
@@ -149,6 +150,22 @@ function readThresholds(file: string) {
   return parsed.data;
 }
 
+/**
+ * How a worker spreads inference over the machine's cores, unless told otherwise: several
+ * single-threaded sessions beat one session with more intra-op threads for throughput
+ * (measured on 2 cores; docs/performance.md), up to 4 sessions, whose threads then share the
+ * remaining cores. Worker processes are the unit of scaling beyond that. Two jobs per session
+ * keep each session fed while the next image decodes.
+ */
+export function inferenceLayout(cores: number, set: { sessions?: number; intraOpThreads?: number; concurrency?: number } = {}) {
+  const sessions = set.sessions || Math.min(Math.max(1, cores), 4);
+  return {
+    sessions,
+    intraOpThreads: set.intraOpThreads || Math.max(1, Math.floor(cores / sessions)),
+    concurrency: set.concurrency || sessions * 2,
+  };
+}
+
 /** Parses the environment once into Spotter's nested, typed configuration. */
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = EnvSchema.safeParse(env);
@@ -156,6 +173,11 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     throw new ConfigError(`invalid configuration: ${formatIssues(parsed.error, 'environment')}`);
   }
   const e = parsed.data;
+  const { concurrency, ...layout } = inferenceLayout(os.availableParallelism(), {
+    sessions: e.SPOTTER_INFERENCE_SESSIONS,
+    intraOpThreads: e.SPOTTER_INTRA_OP_THREADS,
+    concurrency: e.SPOTTER_WORKER_CONCURRENCY,
+  });
   return {
     http: {
       // Without API keys the API is open, so it only listens on loopback unless told otherwise.
@@ -195,9 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       dir: path.resolve(e.SPOTTER_MODEL_DIR),
       name: e.SPOTTER_MODEL,
       executionProviders: e.SPOTTER_EXECUTION_PROVIDERS.length ? e.SPOTTER_EXECUTION_PROVIDERS : ['cpu'],
-      // Inference runs on its own thread while the JS thread decodes the next image, so by
-      // default leave one core to decoding (measured on 2 cores: 32 img/s vs 30 with 2 threads).
-      intraOpThreads: e.SPOTTER_INTRA_OP_THREADS || Math.max(1, os.availableParallelism() - 1),
+      ...layout,
       maxLoaded: e.SPOTTER_MAX_LOADED_MODELS,
     },
     rollout: { canaryMinJobs: e.SPOTTER_CANARY_MIN_JOBS, canaryMaxFailureGap: e.SPOTTER_CANARY_MAX_FAILURE_GAP },
@@ -214,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     /** Where the command-line tool finds the API. */
     client: { url: e.SPOTTER_URL, apiKey: e.SPOTTER_API_KEY },
     worker: {
-      concurrency: e.SPOTTER_WORKER_CONCURRENCY,
+      concurrency,
       port: e.SPOTTER_METRICS_PORT,
       host: e.HOST ?? '127.0.0.1',
     },

@@ -1,6 +1,7 @@
 // Runs one ONNX Runtime session off the main thread: onnxruntime-node's run() holds the
 // JavaScript thread for the whole inference, which would stall the worker's event loop
-// (queue lock renewals, I/O, decoding of the next image). Plain JS so it loads in any runner.
+// (queue lock renewals, I/O, decoding of the next image). One input at a time: the pool in
+// onnx-detector.ts sends the next when this one answers. Plain JS so it loads in any runner.
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 
@@ -27,8 +28,8 @@ parentPort.on('message', async (msg) => {
     const runMs = performance.now() - t0;
     const out = results[session.outputNames[0]];
     const data = out.data;
-    parentPort.postMessage({ id: msg.id, data, dims: [...out.dims], runMs }, [data.buffer]);
+    parentPort.postMessage({ data, dims: [...out.dims], runMs }, [data.buffer]);
   } catch (err) {
-    parentPort.postMessage({ id: msg.id, error: String(err?.message ?? err) });
+    parentPort.postMessage({ error: String(err?.message ?? err) });
   }
 });

@@ -48,6 +48,19 @@ describe('OnnxDetector with the real YOLOX-nano model', () => {
     expect(c!.detections).toEqual(a!.detections);
   });
 
+  it('runs several sessions side by side with the same answers as one', async () => {
+    const img = await decodeToFit(await readFile(path.join(IMAGES, '000000000139.jpg')), 416, 4e7);
+    const pair = await OnnxDetector.load(spec(), MODEL, { executionProviders: ['cpu'], sessions: 2, intraOpThreads: 1 });
+    try {
+      expect(pair.parallelism).toBe(2);
+      const expected = (await detector.detect(img, 0.25)).detections;
+      const outs = await Promise.all([1, 2, 3, 4, 5].map((i) => pair.detect(img, 0.25, i % 2 ? 'high' : 'low')));
+      for (const o of outs) expect(o.detections).toEqual(expected);
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('refuses a file that is not a model, and a missing file', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-model-'));
     await writeFile(path.join(dir, 'junk.onnx'), Buffer.alloc(1000, 7));

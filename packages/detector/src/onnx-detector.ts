@@ -8,6 +8,8 @@ import { inputSizeOf, outputDecoders, postprocess, preprocess, type ModelInput, 
 export interface SessionOptions {
   executionProviders: readonly string[];
   intraOpThreads?: number | undefined;
+  /** Sessions of the model run side by side (default 1). */
+  sessions?: number | undefined;
 }
 
 export interface DetectOutput {
@@ -51,33 +53,14 @@ interface QueuedRun {
   reject: (e: Error) => void;
 }
 
-/**
- * The session, living in its own thread. One run is in the thread at a time; the others wait
- * here, high priority first, so a realtime job never queues behind batch images.
- */
-class InferenceThread {
-  private nextId = 0;
-  private running: (QueuedRun & { id: number }) | null = null;
-  private readonly waiting: Record<RunPriority, QueuedRun[]> = { high: [], low: [] };
+/** One ONNX Runtime session in its own thread, running one input at a time. */
+class SessionThread {
+  running: QueuedRun | null = null;
 
-  private constructor(private readonly worker: Worker, readonly info: ThreadReady) {
-    worker.on('message', (msg: Partial<RunOutput> & { id: number; error?: string }) => {
-      const run = this.running;
-      if (!run || run.id !== msg.id) return;
-      this.running = null;
-      if (msg.error !== undefined) run.reject(new Error(msg.error));
-      else run.resolve(msg as RunOutput);
-      this.dispatch();
-    });
-    worker.on('error', (err) => {
-      for (const run of [this.running, ...this.waiting.high, ...this.waiting.low]) run?.reject(err);
-      this.running = null;
-      this.waiting.high = [];
-      this.waiting.low = [];
-    });
-  }
+  private constructor(readonly worker: Worker, readonly info: ThreadReady) {}
 
-  static start(modelBytes: Buffer, options: ort.InferenceSession.SessionOptions): Promise<InferenceThread> {
+  static start(modelBytes: Buffer, options: ort.InferenceSession.SessionOptions): Promise<SessionThread> {
+    // Each thread gets its own copy: the buffer is moved, not shared.
     const bytes = modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength);
     const worker = new Worker(new URL('./inference-thread.mjs', import.meta.url), {
       workerData: { modelBytes: bytes, options },
@@ -85,28 +68,12 @@ class InferenceThread {
     });
     return new Promise((resolve, reject) => {
       worker.once('message', (msg: ThreadReady & { type: string; message?: string }) => {
-        if (msg.type === 'ready') return resolve(new InferenceThread(worker, msg));
+        if (msg.type === 'ready') return resolve(new SessionThread(worker, msg));
         void worker.terminate();
         reject(new Error(msg.message));
       });
       worker.once('error', reject);
     });
-  }
-
-  /** Runs the model; the input buffer is moved to the thread, not copied. */
-  run(data: Float32Array, dims: number[], priority: RunPriority = 'high'): Promise<RunOutput> {
-    return new Promise((resolve, reject) => {
-      this.waiting[priority].push({ data, dims, resolve, reject });
-      this.dispatch();
-    });
-  }
-
-  private dispatch() {
-    if (this.running) return;
-    const next = this.waiting.high.shift() ?? this.waiting.low.shift();
-    if (!next) return;
-    this.running = { ...next, id: this.nextId++ };
-    this.worker.postMessage({ id: this.running.id, data: next.data, dims: next.dims }, [next.data.buffer as ArrayBuffer]);
   }
 
   async close() {
@@ -116,14 +83,92 @@ class InferenceThread {
 }
 
 /**
- * One ONNX Runtime session for one model, loaded, checked and warmed up before use.
+ * The model's sessions, each in its own thread (onnxruntime-node's run() holds the JavaScript
+ * thread for the whole inference, which would stall the worker's event loop). Several
+ * single-threaded sessions run several images at once, which on few cores beats one session
+ * with more intra-op threads (see docs/performance.md). Inputs wait here for the first free
+ * session, high priority first, so a realtime job never queues behind batch images.
+ */
+class SessionPool {
+  private readonly waiting: Record<RunPriority, QueuedRun[]> = { high: [], low: [] };
+
+  private constructor(private readonly threads: SessionThread[]) {
+    for (const t of threads) {
+      t.worker.on('message', (msg: Partial<RunOutput> & { error?: string }) => {
+        const run = t.running;
+        if (!run) return;
+        t.running = null;
+        if (msg.error !== undefined) run.reject(new Error(msg.error));
+        else run.resolve(msg as RunOutput);
+        this.dispatch();
+      });
+      t.worker.on('error', (err) => {
+        // A session that died takes every waiting input with it: the jobs fail and are retried.
+        for (const run of [...threads.map((x) => x.running), ...this.waiting.high, ...this.waiting.low]) run?.reject(err);
+        for (const x of threads) x.running = null;
+        this.waiting.high = [];
+        this.waiting.low = [];
+      });
+    }
+  }
+
+  static async start(modelBytes: Buffer, options: ort.InferenceSession.SessionOptions, count: number): Promise<SessionPool> {
+    const started = await Promise.allSettled(Array.from({ length: count }, () => SessionThread.start(modelBytes, options)));
+    const threads = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(threads.map((t) => t.close()));
+      throw failed.reason;
+    }
+    return new SessionPool(threads);
+  }
+
+  get info() {
+    return this.threads[0]!.info;
+  }
+
+  get size() {
+    return this.threads.length;
+  }
+
+  /** Runs the model on the first free session; the input buffer is moved to its thread, not copied. */
+  run(data: Float32Array, dims: number[], priority: RunPriority = 'high'): Promise<RunOutput> {
+    return new Promise((resolve, reject) => {
+      this.waiting[priority].push({ data, dims, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Runs the same input once on every session (warm-up), returning the first output. */
+  async runOnEach(make: () => Float32Array, dims: number[]): Promise<RunOutput> {
+    const outs = await Promise.all(this.threads.map(() => this.run(make(), dims)));
+    return outs[0]!;
+  }
+
+  private dispatch() {
+    for (const t of this.threads) {
+      if (t.running) continue;
+      const next = this.waiting.high.shift() ?? this.waiting.low.shift();
+      if (!next) return;
+      t.running = next;
+      t.worker.postMessage({ data: next.data, dims: next.dims }, [next.data.buffer as ArrayBuffer]);
+    }
+  }
+
+  async close() {
+    await Promise.all(this.threads.map((t) => t.close()));
+  }
+}
+
+/**
+ * One model's ONNX Runtime sessions, loaded, checked and warmed up before use.
  * `detect` is safe to call concurrently: each call has its own input tensor.
  */
 export class OnnxDetector {
   private constructor(
     readonly spec: ModelSpec,
     readonly inputSize: number,
-    private readonly session: InferenceThread,
+    private readonly sessions: SessionPool,
     /** Milliseconds spent reading, loading and warming up the model. */
     readonly loadMs: number,
   ) {}
@@ -146,13 +191,14 @@ export class OnnxDetector {
       throw new ModelError(`model "${spec.name}": cannot read ${file}: ${(err as Error).message}`);
     }
     checkProviders(opts.executionProviders);
-    let session: InferenceThread;
+    let sessions: SessionPool;
+    const options = {
+      executionProviders: [...opts.executionProviders],
+      graphOptimizationLevel: 'all' as const,
+      ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+    };
     try {
-      session = await InferenceThread.start(bytes, {
-        executionProviders: [...opts.executionProviders],
-        graphOptimizationLevel: 'all',
-        ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
-      });
+      sessions = await SessionPool.start(bytes, options, Math.max(1, opts.sessions ?? 1));
     } catch (err) {
       const reason = (err as Error).message.split('\n')[0]!.slice(0, 300);
       const accelerators = opts.executionProviders.filter((p) => p !== 'cpu');
@@ -166,19 +212,19 @@ export class OnnxDetector {
     }
     let inputSize: number;
     try {
-      inputSize = inputSizeOf(session.info, spec, file);
+      inputSize = inputSizeOf(sessions.info, spec, file);
       // Warm-up doubles as the output shape check.
-      const out = await session.run(new Float32Array(3 * inputSize * inputSize).fill(114), [1, 3, inputSize, inputSize]);
+      const out = await sessions.runOnEach(() => new Float32Array(3 * inputSize * inputSize).fill(114), [1, 3, inputSize, inputSize]);
       try {
         outputDecoders[spec.format].checkShape(out.dims, inputSize, spec.labels.length);
       } catch (err) {
         throw new ModelError(`model "${spec.name}" (${file}) has an unexpected output: ${(err as Error).message}`);
       }
     } catch (err) {
-      await session.close();
+      await sessions.close();
       throw err;
     }
-    return new OnnxDetector(spec, inputSize, session, performance.now() - t0);
+    return new OnnxDetector(spec, inputSize, sessions, performance.now() - t0);
   }
 
   /** Runs the model on one fitted image; boxes come back in the original image's pixels. */
@@ -187,14 +233,19 @@ export class OnnxDetector {
     const size = this.inputSize;
     const tensor = preprocess(img, this.spec, size);
     const t1 = performance.now();
-    const out = await this.session.run(tensor, [1, 3, size, size], priority);
+    const out = await this.sessions.run(tensor, [1, 3, size, size], priority);
     const t2 = performance.now();
     // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
     const detections = postprocess(out.data, out.dims, img, this.spec, size, minScore);
     return { detections, timings: { preprocess: t1 - t0, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 } };
   }
 
+  /** How many inputs the model runs at once. */
+  get parallelism() {
+    return this.sessions.size;
+  }
+
   async close() {
-    await this.session.close();
+    await this.sessions.close();
   }
 }
