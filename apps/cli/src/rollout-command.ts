@@ -1,7 +1,7 @@
 import type { Config } from '@spotter/config';
 
 /** `spotter rollout ...`: talks to the API (SPOTTER_URL, SPOTTER_API_KEY). */
-export async function rolloutCommand(args: string[], flags: { every?: string | undefined; share?: string | undefined }, config: Config) {
+export async function rolloutCommand(args: string[], flags: { every?: string | undefined; share?: string | undefined; force?: boolean | undefined }, config: Config) {
   const [action, candidate] = args;
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${config.client.url}${path}`, {
@@ -12,8 +12,9 @@ export async function rolloutCommand(args: string[], flags: { every?: string | u
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const json = (await res.json()) as { error?: { message: string } };
-    if (!res.ok) throw new Error(`${res.status}: ${json.error?.message ?? 'request failed'}`);
+    const json = (await res.json()) as { error?: { message: string; gate?: unknown } };
+    // A refused promotion carries the gate's table: show it.
+    if (!res.ok) throw new Error(`${res.status}: ${json.error?.message ?? 'request failed'}${json.error?.gate ? `\n${JSON.stringify(json.error.gate, null, 2)}` : ''}`);
     return json;
   };
   switch (action) {
@@ -29,9 +30,10 @@ export async function rolloutCommand(args: string[], flags: { every?: string | u
         ...(action === 'canary' && flags.share ? { share: Number(flags.share) } : {}),
       });
     case 'promote':
+      return call('POST', '/v1/rollout/promote', flags.force ? { force: true } : {});
     case 'rollback':
-      return call('POST', `/v1/rollout/${action}`);
+      return call('POST', '/v1/rollout/rollback');
     default:
-      throw new Error('usage: spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback');
+      throw new Error('usage: spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback');
   }
 }
