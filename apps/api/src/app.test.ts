@@ -157,6 +157,9 @@ describe('the API in-process, route by route', () => {
     expect((await json('GET /v1/monitoring/metrics/:name/histogram', '/v1/monitoring/metrics/brightness/histogram', { headers: ADMIN })).status).toBe(200);
     expect((await json('GET /v1/monitoring/metrics/:name/history', '/v1/monitoring/metrics/brightness/history', { headers: ADMIN })).status).toBe(200);
     expect((await json('GET /v1/monitoring/metrics/:name/histogram', '/v1/monitoring/metrics/nope/histogram', { headers: ADMIN })).status).toBe(400);
+    expect((await json('GET /v1/monitoring/labeling', '/v1/monitoring/labeling', { headers: TENANT })).status).toBe(403);
+    expect((await json('GET /v1/monitoring/labeling', '/v1/monitoring/labeling?budget=5', { headers: ADMIN })).body).toMatchObject({ budget: 5, items: [] });
+    expect((await json('GET /v1/monitoring/labeling', '/v1/monitoring/labeling?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', { headers: ADMIN })).status).toBe(400);
   });
 
   it('lists evaluation reports and refuses unknown ones', async () => {

@@ -30,13 +30,13 @@ export async function composeApi(config: Config, log: Logger, version: string) {
   await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, 5000).unref())]);
   const storage = await createStorage(config.storage);
   const registry = await ModelRegistry.load(config.model.dir, config.model.name);
-  const rollout = new Rollout(stores.rollout, registry, config.rollout);
+  const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
   const waiters = new JobWaiters();
   const events = stores.queue.onDetectFinished(blocking, (id, rv) => waiters.notify(id, rv), (err) => log.warn({ err: err.message }, 'queue events error'));
   const lifecycle = lifecycleDeps(stores, storage, config);
   const jobs = new JobService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, waiters, log });
   const batches = new BatchService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, log });
-  const monitoring = new MonitoringService({ config, profiles: stores.profiles, alarms: stores.alarms, rollout, jobs, storage });
+  const monitoring = new MonitoringService({ config, profiles: stores.profiles, alarms: stores.alarms, rollout, jobs, records: stores.jobs, storage });
   const metrics = createApiMetrics(stores.queue, () => stores.alarms.lastReport<DriftResult>(), stores.ping);
   const maintenance = startMaintenance({
     config,

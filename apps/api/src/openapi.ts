@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateJobFields, ErrorBody, FeedbackBody, JobCreated, JobView, RolloutRequest, RolloutState, WebhookEvent } from '@spotter/shared';
+import { CreateJobFields, ErrorBody, FeedbackBody, JobCreated, JobView, PromoteRequest, RolloutRequest, RolloutState, WebhookEvent } from '@spotter/shared';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -144,11 +144,13 @@ export function openApiDocument(version: string) {
       },
       '/v1/rollout': {
         get: {
-          summary: 'Rollout state with its counters: shadow agreement, canary failure ratios',
+          summary:
+            'Rollout state with its guards and counters (shadow agreement, canary failure ratios), `verdicts` (each guard: status pass | fail | insufficient_data | not_applicable | not_measured, value, threshold, samples, reason), `gate` (the promotion gate table) and the history',
           responses: { 200: { description: 'State', content: { 'application/json': { schema: { $ref: '#/components/schemas/RolloutState' } } } } },
         },
         post: {
-          summary: 'Start a shadow (every Nth job also runs on the candidate) or a canary (a share of jobs served by it)',
+          summary:
+            'Start a shadow (every Nth job also runs on the candidate) or a canary (a share of jobs served by it); `guards` overrides the defaults (min_jobs, max_failure_gap, min_agreement, max_class_flip_rate, max_score_shift, max_drifted_outputs). A failing guard stops a shadow or rolls a canary back, recorded in the history and sent to SPOTTER_ALERT_WEBHOOK_URL (rollout.stopped, rollout.rolled_back)',
           requestBody: { required: true, content: { 'application/json': { schema: schema(RolloutRequest, 'input') } } },
           responses: {
             201: { description: 'Started', content: { 'application/json': { schema: { $ref: '#/components/schemas/RolloutState' } } } },
@@ -158,7 +160,19 @@ export function openApiDocument(version: string) {
         },
       },
       '/v1/rollout/promote': {
-        post: { summary: 'Make the candidate the live model', responses: { 200: { description: 'Promoted' }, 409: errorResponse('No rollout in progress') } },
+        post: {
+          summary:
+            "Make the candidate the live model, if the promotion gate lets it: its evaluation report against the live model's on overall AP, rare classes, small objects and the manifests' important tags. `force` (body or ?force=true) overrides a refusal and is recorded with who forced it",
+          parameters: [{ name: 'force', in: 'query', required: false, schema: { type: 'boolean' } }],
+          requestBody: { required: false, content: { 'application/json': { schema: schema(PromoteRequest, 'input') } } },
+          responses: {
+            200: { description: 'Promoted: the new state and `gate` {passed, tolerance, rows: [{slice, live, candidate, diff, status}], reasons, warnings}' },
+            409: {
+              description: 'No rollout in progress, or PROMOTION_REFUSED with error.gate (the same table)',
+              content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, gate: { type: 'object' } } } } } } },
+            },
+          },
+        },
       },
       '/v1/rollout/rollback': {
         post: { summary: 'End the rollout, keeping the live model', responses: { 200: { description: 'Rolled back' }, 409: errorResponse('No rollout in progress') } },
@@ -188,9 +202,24 @@ export function openApiDocument(version: string) {
       },
       '/v1/monitoring/drift': {
         get: {
-          summary: 'Drift of a window (default: the last hour) against the active reference, metric by metric',
-          parameters: ['from', 'to'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string', format: 'date-time' } })),
-          responses: { 200: { description: '{reference, window, status, dataset_drift, metrics: [{name, kind, test, score, p_value, threshold, status}]}' } },
+          summary:
+            'Drift of a window (default: the last hour) against the active reference, metric by metric; performance against `baseline` (reference_labels, evaluation_report, or null: insufficient_data); Page-Hinkley over the window with fired_at. `slice` cuts it to the boxes of a class group or size',
+          parameters: [
+            ...windowParams,
+            { name: 'slice', in: 'query', required: false, schema: { type: 'string' }, description: 'rare, common, small, medium, large, or classes:<id>,<id>...' },
+          ],
+          responses: {
+            200: { description: '{reference, window, status, dataset_drift, baseline, baseline_metrics, slice?, metrics: [{name, kind, test, score, p_value, threshold, status, fired_at?, warmup?}]}' },
+            400: errorResponse('Bad range or unknown slice'),
+          },
+        },
+      },
+      '/v1/monitoring/labeling': {
+        get: {
+          summary:
+            'Up to `budget` served jobs of the window (default: the last 24 hours) most worth labelling, ordered by reason (shadow_disagreement, drifted_input, rare_class, low_confidence) then score; each job once, only jobs not yet labelled whose image is still held',
+          parameters: [{ name: 'budget', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } }, ...windowParams],
+          responses: { 200: { description: '{model, window, budget, reference, drifted_metrics, rare_classes, items: [{id, reason, score, detail, also, owner, finished_at, image, links}]}' }, 400: errorResponse('Bad range or budget') },
         },
       },
       '/v1/monitoring/alarms': {

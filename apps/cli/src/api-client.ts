@@ -9,8 +9,10 @@ export function apiClient(config: Config, flags: { url?: string | undefined; key
   const request = async (method: string, path: string, init: RequestInit & { headers?: Record<string, string> } = {}) => {
     const res = await fetch(`${base}${path}`, { ...init, method, headers: { ...auth, ...init.headers } });
     if (!res.ok) {
-      const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-      throw Object.assign(new Error(`${res.status}: ${body?.error?.message ?? res.statusText}`), { status: res.status, code: body?.error?.code });
+      const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string; gate?: unknown } } | null;
+      // A refused promotion carries the gate's table: show it.
+      const gate = body?.error?.gate ? `\n${JSON.stringify(body.error.gate, null, 2)}` : '';
+      throw Object.assign(new Error(`${res.status}: ${body?.error?.message ?? res.statusText}${gate}`), { status: res.status, code: body?.error?.code });
     }
     return res;
   };

@@ -71,6 +71,9 @@ export async function evalCommand(
   let predictions: Prediction[];
   let model: Report['model'];
   let timing: Report['timing'] = null;
+  // The operating point is measured as the model serves: the manifest's score floor over the
+  // default min_score (0.25), its NMS IoU and cap. A predictions file is taken as YOLOX defaults.
+  let serving = { score: 0.25, nms: { iou: 0.45, maxDetections: 300 } };
   if (opts.predictions) {
     predictions = await readPredictionsFile(opts.predictions);
     model = { predictions: path.resolve(opts.predictions) };
@@ -81,9 +84,20 @@ export async function evalCommand(
     predictions = run.predictions;
     timing = { seconds: Math.round(run.seconds * 1000) / 1000, images_per_s: Math.round((dataset.images.length / run.seconds) * 10) / 10 };
     model = { name: manifest.name, version: run.version, path: manifest.path };
+    serving = { score: Math.max(0.25, manifest.score_threshold), nms: { iou: manifest.nms_iou, maxDetections: manifest.max_detections } };
   }
   const tags = opts.tags ? (JSON.parse(await readFile(opts.tags, 'utf8')) as Record<string, string[]>) : undefined;
-  const report = await buildReport({ dataset, datasetPath: path.resolve(opts.data), predictions, model, timing, tags, params: { ...EVAL_DEFAULTS } });
+  const report = await buildReport({
+    dataset,
+    datasetPath: path.resolve(opts.data),
+    predictions,
+    model,
+    timing,
+    tags,
+    params: { ...EVAL_DEFAULTS },
+    operatingScore: serving.score,
+    servingNms: serving.nms,
+  });
 
   let baseline = null;
   if (opts.baseline) {

@@ -1,7 +1,7 @@
 /**
  * `npm run spotter -- <command>`:
- *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir> [--store]
- *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback
+ *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] [--tags <tags.json>] --out <dir> [--store]
+ *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback
  *   monitor reference --images <dir> [--model <name>]
  *   batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]
  *   quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>
@@ -18,8 +18,8 @@ import { quantizeCommand, quantizeTable } from './quantize-command.js';
 import { rolloutCommand } from './rollout-command.js';
 
 const USAGE = [
-  'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] --out <dir> [--store]',
-  '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback',
+  'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] [--tags <tags.json>] --out <dir> [--store]',
+  '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback',
   '       spotter monitor reference --images <dir> [--model <name>]',
   '       spotter batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]',
   '       spotter quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>',
@@ -38,6 +38,8 @@ try {
         model: { type: 'string' },
         baseline: { type: 'string' },
         predictions: { type: 'string' },
+        // {"<image file>": ["tag", ...]}: user slices (the promotion gate protects a manifest's important_tags).
+        tags: { type: 'string' },
         // Also into Spotter's storage (reports/<id>/), where the API and the console list it.
         store: { type: 'boolean' },
       },
@@ -50,6 +52,7 @@ try {
         model: values.model,
         predictions: values.predictions,
         baseline: values.baseline,
+        tags: values.tags,
         storage: values.store ? await createStorage(config.storage) : undefined,
       },
       config,
@@ -63,7 +66,7 @@ try {
     console.log(`report: ${values.out}/report.html`);
     if (report.stored) console.log(`stored as report ${report.stored} (GET /v1/reports/${report.stored}, console: /console/#/reports)`);
   } else if (command === 'rollout') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' } } });
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' }, force: { type: 'boolean' }, url: { type: 'string' }, key: { type: 'string' } } });
     console.log(JSON.stringify(await rolloutCommand(apiClient(config, values), positionals, values), null, 2));
   } else if (command === 'monitor') {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { images: { type: 'string' }, model: { type: 'string' } } });

@@ -1,7 +1,7 @@
 import type { ApiClient } from './api-client.js';
 
 /** `spotter rollout ...`: talks to the API (SPOTTER_URL, SPOTTER_API_KEY: an admin key). */
-export async function rolloutCommand(api: ApiClient, args: string[], flags: { every?: string | undefined; share?: string | undefined }) {
+export async function rolloutCommand(api: ApiClient, args: string[], flags: { every?: string | undefined; share?: string | undefined; force?: boolean | undefined }) {
   const [action, candidate] = args;
   switch (action) {
     case 'status':
@@ -16,9 +16,10 @@ export async function rolloutCommand(api: ApiClient, args: string[], flags: { ev
         ...(action === 'canary' && flags.share ? { share: Number(flags.share) } : {}),
       });
     case 'promote':
+      return api.json('POST', '/v1/rollout/promote', flags.force ? { force: true } : {});
     case 'rollback':
-      return api.json('POST', `/v1/rollout/${action}`, {});
+      return api.json('POST', '/v1/rollout/rollback', {});
     default:
-      throw new Error('usage: spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote | rollback');
+      throw new Error('usage: spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback');
   }
 }

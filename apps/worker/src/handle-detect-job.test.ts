@@ -37,7 +37,7 @@ describe('a detect job, stage by stage', () => {
     const registry = await ModelRegistry.load(config.model.dir, config.model.name);
     models = new ModelPool(registry, { executionProviders: ['cpu'], intraOpThreads: 1 }, 2);
     const log = createLogger('test', 'silent');
-    const rollout = new Rollout(stores.rollout, registry, config.rollout);
+    const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
     const metrics = createWorkerMetrics(1);
     deps = (over = {}, extra = {}) => {
       const cfg = loadConfig({ ...env, ...extra });
@@ -49,7 +49,7 @@ describe('a detect job, stage by stage', () => {
         jobs: stores.jobs,
         log,
         record: { lifecycle, profiles: stores.profiles, rollout, metrics, log },
-        shadows: new ShadowRunner({ storage, models, rollout, maxPixels: cfg.images.maxPixels, log, release: async () => undefined }),
+        shadows: new ShadowRunner({ storage, models, rollout, profiles: stores.profiles, maxPixels: cfg.images.maxPixels, log, release: async () => undefined }),
         ...over,
       };
     };

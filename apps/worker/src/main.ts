@@ -42,12 +42,13 @@ connection.on('error', (err: Error) => log.warn({ err: err.message }, 'redis con
 const stores = createStores(connection, config);
 const storage = await createStorage(config.storage);
 const lifecycle = lifecycleDeps(stores, storage, config);
-const rollout = new Rollout(stores.rollout, registry, config.rollout);
+const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
 const retention = config.images.retention;
 const shadows = new ShadowRunner({
   storage,
   models,
   rollout,
+  profiles: stores.profiles,
   maxPixels: config.images.maxPixels,
   log,
   // With SPOTTER_IMAGE_RETENTION=0 the original goes once the shadow no longer needs it.

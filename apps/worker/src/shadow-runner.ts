@@ -1,8 +1,10 @@
 import { compareDetections } from '@spotter/shared';
 import { decodeToFit } from '@spotter/imaging';
 import type { Rollout } from '@spotter/models';
+import { labelDisagreement, outputMetrics } from '@spotter/monitoring';
 import type { DetectJobData, JobRecord } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
+import type { ProfileStore } from '@spotter/stores';
 import { inSpan, type Logger } from '@spotter/telemetry';
 import type { ModelPool } from './model-pool.js';
 
@@ -10,6 +12,7 @@ export interface ShadowDeps {
   storage: ObjectStorage;
   models: ModelPool;
   rollout: Rollout;
+  profiles: ProfileStore;
   maxPixels: number;
   log: Logger;
   /** Called once the job's image is no longer needed here (run, skipped or dropped). */
@@ -53,16 +56,43 @@ export class ShadowRunner {
     await this.tail;
   }
 
-  /** Runs the candidate, stores its answer apart and adds up agreement. Failures are only logged. */
+  /**
+   * Runs the candidate, stores its answer apart, adds up agreement, profiles the candidate's
+   * outputs (the output-drift guard compares them with the live model's) and keeps the
+   * disagreement for labelling; then the rollout's guards judge. A run whose candidate cannot
+   * answer counts against it; other failures (storage, Redis) are only logged.
+   */
   private async runOnce(data: DetectJobData, candidate: string, live: JobRecord): Promise<void> {
-    const { storage, models, rollout, maxPixels, log } = this.deps;
-    await inSpan('shadow', { attributes: { 'spotter.job.id': data.id, 'spotter.model.name': candidate } }, async () => {
+    const { storage, models, rollout, profiles, maxPixels, log } = this.deps;
+    const result = live.job.result!;
+    const judged = await inSpan('shadow', { attributes: { 'spotter.job.id': data.id, 'spotter.model.name': candidate } }, async () => {
       const bytes = await storage.get(data.image.key);
-      if (!bytes) return;
-      const detections = await models.use(candidate, async (detector) => (await detector.detect(await decodeToFit(bytes, detector.inputSize, maxPixels), data.min_score, 'low')).detections);
+      if (!bytes) return null;
+      let detections;
+      try {
+        detections = await models.use(candidate, async (detector) => (await detector.detect(await decodeToFit(bytes, detector.inputSize, maxPixels), data.min_score, 'low')).detections);
+      } catch (err) {
+        log.warn({ job_id: data.id, candidate, err }, 'shadow run failed: the candidate did not answer');
+        return rollout.recordShadow(candidate, 'failed');
+      }
       await storage.put(storageKeys.shadow(data.id), Buffer.from(JSON.stringify({ id: data.id, model: candidate, detections })), 'application/json');
-      const { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum } = compareDetections(live.job.result!.detections, detections);
-      await rollout.recordShadow(candidate, { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum });
-    }).catch((err: unknown) => log.warn({ job_id: data.id, candidate, err }, 'shadow run failed'));
+      const { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum } = compareDetections(result.detections, detections);
+      const { width, height } = result.image;
+      const [runs] = await Promise.all([
+        rollout.recordShadow(candidate, { live_boxes, candidate_boxes, matched, class_flips, score_delta_sum }),
+        profiles.record(candidate, outputMetrics(detections, width, height)),
+        profiles.recordDisagreement(live.job.model, Date.parse(live.job.finished_at!), labelDisagreement(data.id, candidate, { live_boxes, candidate_boxes, matched, class_flips })),
+      ]);
+      return runs;
+    }).catch((err: unknown) => {
+      log.warn({ job_id: data.id, candidate, err }, 'shadow run not recorded');
+      return null;
+    });
+    if (judged === null) return;
+    const event = await rollout.judge(candidate, judged).catch((err: unknown) => {
+      log.warn({ job_id: data.id, candidate, err }, 'rollout guards not judged');
+      return null;
+    });
+    if (event) log.warn({ candidate, guard: event.guard, reason: event.reason }, 'shadow stopped by a guard');
   }
 }

@@ -220,7 +220,14 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       ...layout,
       maxLoaded: e.SPOTTER_MAX_LOADED_MODELS,
     },
-    rollout: { canaryMinJobs: e.SPOTTER_CANARY_MIN_JOBS, canaryMaxFailureGap: e.SPOTTER_CANARY_MAX_FAILURE_GAP },
+    rollout: {
+      // The guards' defaults for minimum sample and failure gap; the others are fixed (see @spotter/models GUARD_DEFAULTS).
+      canaryMinJobs: e.SPOTTER_CANARY_MIN_JOBS,
+      canaryMaxFailureGap: e.SPOTTER_CANARY_MAX_FAILURE_GAP,
+      /** The output-drift guard compares at most the latest monitoring window of a rollout. */
+      windowMs: e.SPOTTER_MONITOR_WINDOW_S * 1000,
+      alertWebhookUrl: e.SPOTTER_ALERT_WEBHOOK_URL,
+    },
     monitoring: {
       bucketMs: e.SPOTTER_MONITOR_BUCKET_S * 1000,
       retentionS: e.SPOTTER_MONITOR_RETENTION_DAYS * 24 * 3600,

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { decodeToFit, drawDetections } from '@spotter/imaging';
-import { pixelMetrics } from '@spotter/monitoring';
+import { addCounts, emptyCounts, performanceOf, pixelMetrics, scoreImage, type PerformanceCounts } from '@spotter/monitoring';
+import { nonMaxSuppression } from '@spotter/vision';
 import {
   evaluate,
   IOU_THRESHOLDS,
@@ -52,8 +53,10 @@ export interface ReportInput {
   timing: { seconds: number; images_per_s: number } | null;
   /** Image file name -> user tags, for user-defined slices. */
   tags?: Record<string, string[]> | undefined;
-  /** Score at which error analysis counts a prediction (the serving default). */
+  /** Score at which error analysis and the operating point count a prediction (the serving threshold). */
   operatingScore?: number;
+  /** The model's serving NMS (manifest `nms_iou`, `max_detections`), re-applied for the operating point. */
+  servingNms?: { iou: number; maxDetections: number };
   /** The model's input size: image metrics are measured on the same fitted pixels as in the workers. */
   inputSize?: number;
 }
@@ -109,6 +112,7 @@ export async function buildReport(input: ReportInput) {
   }
 
   const errors = analyseErrors(g, predictions, imageIds, input.operatingScore ?? 0.25);
+  const operatingPoint = servingPerformance(dataset, predictions, input.operatingScore ?? 0.25, input.servingNms ?? { iou: 0.45, maxDetections: 300 });
   const fileOf = new Map(dataset.images.map((i) => [i.id, path.basename(i.file)]));
   const worst = [...errors.images]
     .map((e) => ({ ...e, file: fileOf.get(e.imageId)!, errors: e.fpLocalisation + e.fpClassConfusion + e.fpBackground + e.fnMissed + e.fnPoorlyLocalised }))
@@ -123,6 +127,7 @@ export async function buildReport(input: ReportInput) {
     per_class: perClass,
     pr_curves: [0.5, 0.75].map((iou) => ({ label: `IoU ${iou}`, recall: RECALL_THRESHOLDS, precision: precisionCurve(result, IOU_THRESHOLDS.indexOf(iou)).map(round) })),
     slices,
+    operating_point: operatingPoint,
     errors: {
       score_threshold: errors.scoreThreshold,
       totals: errors.totals,
@@ -133,6 +138,47 @@ export async function buildReport(input: ReportInput) {
   };
 }
 export type Report = Awaited<ReturnType<typeof buildReport>>;
+
+/**
+ * The model as it serves: predictions at or above the serving score, NMS again at the
+ * manifest's IoU (evaluation keeps COCOeval's looser 0.65), scored per image exactly as
+ * feedback is (monitoring's scoreImage: per class, greedy by score, IoU >= 0.5). Precision,
+ * recall, F1 and AP50 here are what the monitoring compares a window's feedback with when
+ * the reference has no labels; the counts are kept per class and per size for sliced reports.
+ */
+function servingPerformance(dataset: Dataset, predictions: Prediction[], score: number, nms: { iou: number; maxDetections: number }) {
+  const byImage = new Map<number, Prediction[]>();
+  for (const p of predictions) if (p.score >= score) byImage.set(p.imageId, [...(byImage.get(p.imageId) ?? []), p]);
+  const truthOf = new Map<number, GroundTruth[]>();
+  for (const a of dataset.annotations) if (!a.iscrowd) truthOf.set(a.imageId, [...(truthOf.get(a.imageId) ?? []), a]);
+  const counts = emptyCounts();
+  const slices: Record<string, PerformanceCounts> = {};
+  const f1: number[] = [];
+  for (const img of dataset.images) {
+    const candidates = (byImage.get(img.id) ?? []).map((p) => ({ x1: p.bbox[0], y1: p.bbox[1], x2: p.bbox[0] + p.bbox[2], y2: p.bbox[1] + p.bbox[3], score: p.score, classId: p.categoryId }));
+    const kept = nonMaxSuppression(candidates, nms.iou, nms.maxDetections).map((c) => ({ label: '', class_id: c.classId, score: c.score, box: { x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2 } }));
+    const truth = (truthOf.get(img.id) ?? []).map((a) => ({ class_id: a.categoryId, box: { x1: a.bbox[0], y1: a.bbox[1], x2: a.bbox[0] + a.bbox[2], y2: a.bbox[1] + a.bbox[3] } }));
+    const perf = scoreImage(kept, truth);
+    addCounts(counts, perf);
+    for (const [key, c] of Object.entries(perf.slices)) addCounts((slices[key] ??= emptyCounts()), c);
+    f1.push(round(perf.f1));
+  }
+  const p = performanceOf(counts);
+  return {
+    score_threshold: score,
+    nms_iou: nms.iou,
+    max_detections: nms.maxDetections,
+    match_iou: 0.5,
+    images: counts.images,
+    precision: round(p.precision),
+    recall: round(p.recall),
+    f1: round(p.f1),
+    ap50: round(p.ap50),
+    counts,
+    slices,
+    f1_per_image: f1,
+  };
+}
 
 /** Every number of `current` against `baseline`, and the slices where the current is worse. */
 export function compareReports(current: Report, baseline: Report, tolerance = 0.005) {

@@ -1,2 +1,4 @@
 export * from './model-registry.js';
+export * from './promotion-gate.js';
 export * from './rollout.js';
+export * from './rollout-guards.js';

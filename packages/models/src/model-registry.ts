@@ -1,7 +1,18 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { EvaluationBaseline, PerformanceCounts } from '@spotter/monitoring';
 import { formatIssues, ModelManifest, ModelRegistryError, UnknownModelError, type RegisteredModel } from '@spotter/shared';
+
+/** What Spotter reads of a registered evaluation report (the report.json of `spotter eval`). */
+export interface EvalReportFile {
+  dataset?: { name?: string; images?: number };
+  metrics?: Record<string, number>;
+  slices?: { slice: string; ap: number; recall?: number }[];
+  /** The model at its serving threshold and NMS (reports made before it existed lack it). */
+  operating_point?: { counts: PerformanceCounts; slices: Record<string, PerformanceCounts>; f1_per_image: number[] };
+  [k: string]: unknown;
+}
 
 /** A model file's version: the first 12 hex digits of its sha256. */
 export function fileVersion(bytes: Uint8Array): string {
@@ -76,13 +87,20 @@ export class ModelRegistry {
     return [...this.models.values()];
   }
 
-  /** The model's evaluation report (`eval_report` of its manifest), or null. */
-  async evalReport(name: string): Promise<{ metrics?: Record<string, number>; [k: string]: unknown } | null> {
+  /** The model's evaluation report (`eval_report` of its manifest), or null when it has none or it cannot be read. */
+  async evalReport(name: string): Promise<EvalReportFile | null> {
     const m = this.get(name);
     if (!m.eval_report) return null;
     return readFile(path.join(this.dir, m.eval_report), 'utf8').then(
-      (t) => JSON.parse(t) as { metrics?: Record<string, number> },
+      (t) => JSON.parse(t) as EvalReportFile,
       () => null,
     );
+  }
+
+  /** The performance baseline the model's evaluation report gives the monitoring (its operating point), or null. */
+  async evaluationBaseline(name: string): Promise<EvaluationBaseline | null> {
+    const op = (await this.evalReport(name))?.operating_point;
+    if (!op?.counts) return null;
+    return { source: this.get(name).eval_report!, counts: op.counts, slices: op.slices ?? {}, f1: op.f1_per_image ?? [] };
   }
 }

@@ -1,4 +1,5 @@
 import type { Detection } from '@spotter/shared';
+import { sizeSlice } from './metric-catalog.js';
 
 /** One image's observations: a value per single-valued metric, a list for per-box metrics. */
 export type Observation = Record<string, number | string | (number | string)[]>;
@@ -109,10 +110,15 @@ const STD_LUMA_SUM = [
   77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 ].reduce((a, b) => a + b, 0);
 
-/** Output metrics of one image's detections (before the job's min_score filter is applied by the client). */
+/**
+ * Output metrics of one image's detections (before the job's min_score filter is applied by
+ * the client). `box_size` (COCO's size of each box) is no metric of its own: it keys the
+ * per-box metrics into size slices.
+ */
 export function outputMetrics(detections: readonly Detection[], width: number, height: number): Observation {
   const boxes = detections.filter((d) => d.score >= 0.25);
   const margin = 2;
+  const area = (d: Detection) => (d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1);
   return {
     detections_025: boxes.length,
     detections_050: boxes.filter((d) => d.score >= 0.5).length,
@@ -120,7 +126,8 @@ export function outputMetrics(detections: readonly Detection[], width: number, h
     score: boxes.map((d) => d.score),
     ...(boxes.length ? { top1_score: Math.max(...boxes.map((d) => d.score)) } : {}),
     class: boxes.map((d) => d.class_id),
-    box_relative_area: boxes.map((d) => ((d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1)) / (width * height)),
+    box_relative_area: boxes.map((d) => area(d) / (width * height)),
+    box_size: boxes.map((d) => sizeSlice(area(d))),
     box_aspect: boxes.map((d) => (d.box.x2 - d.box.x1) / Math.max(1e-6, d.box.y2 - d.box.y1)),
     border_boxes: boxes.filter((d) => d.box.x1 <= margin || d.box.y1 <= margin || d.box.x2 >= width - margin || d.box.y2 >= height - margin).length,
   };

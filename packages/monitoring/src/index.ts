@@ -7,3 +7,5 @@ export * from './drift-report.js';
 export * from './reference.js';
 export * from './alarm-state.js';
 export * from './performance.js';
+export * from './slices.js';
+export * from './labeling.js';

@@ -82,6 +82,17 @@ export function binOf(metric: Metric, value: number | string): number {
 
 export const binCount = (metric: Metric) => (metric.type === 'categorical' ? metric.categories.length + 1 : metric.edges.length + 1);
 
+/**
+ * Object size slices, COCO's: area in pixels of the original image below 32², below 96²,
+ * and above. The evaluation report's `size:` slices use the same ranges.
+ */
+export const SIZE_SLICES = ['small', 'medium', 'large'] as const;
+export type SizeSlice = (typeof SIZE_SLICES)[number];
+
+export function sizeSlice(areaPx: number): SizeSlice {
+  return areaPx < 32 ** 2 ? 'small' : areaPx < 96 ** 2 ? 'medium' : 'large';
+}
+
 /** Representative value of each numeric bin (for Wasserstein): midpoints, ends extended by half a bin. */
 export function binCentres(metric: NumericMetric): number[] {
   const e = metric.edges;

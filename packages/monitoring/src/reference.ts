@@ -8,6 +8,8 @@ export interface Reference {
   source: { from: string; to: string } | { images: string };
   profile: Profile;
   chunks: Profile[];
+  /** Per-image F1 of the reference's labelled images (Page-Hinkley's warm-up); absent when it has none. */
+  f1?: number[];
 }
 
 /** Splits profiles into about `n` chunks of similar image counts. */

@@ -76,6 +76,17 @@ export class JobNotReadyError extends ConflictError {
   override readonly code = 'JOB_NOT_READY';
 }
 
+/** The promotion gate refused a candidate: `gate` is the comparison table, answered with the 409. */
+export class PromotionRefusedError extends ConflictError {
+  override readonly code = 'PROMOTION_REFUSED';
+  constructor(
+    message: string,
+    readonly gate: unknown,
+  ) {
+    super(message);
+  }
+}
+
 // --- images -----------------------------------------------------------------------------
 
 export class EmptyImageError extends ValidationError {

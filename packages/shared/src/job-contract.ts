@@ -70,11 +70,17 @@ export const WebhookJobData = z.object({
 });
 export type WebhookJobData = z.infer<typeof WebhookJobData>;
 
-/** A monitoring alarm opened or cleared, delivered to SPOTTER_ALERT_WEBHOOK_URL from the webhooks queue. */
+/**
+ * A monitoring alarm opened or cleared, or a rollout ended by one of its guards, delivered
+ * to SPOTTER_ALERT_WEBHOOK_URL from the webhooks queue.
+ */
 export const AlertJobData = z.object({
   url: z.string(),
   event_id: z.string(),
-  body: z.object({ event: z.enum(['monitoring.alarm_opened', 'monitoring.alarm_cleared']), alarm: z.record(z.string(), z.unknown()) }),
+  body: z.union([
+    z.object({ event: z.enum(['monitoring.alarm_opened', 'monitoring.alarm_cleared']), alarm: z.record(z.string(), z.unknown()) }),
+    z.object({ event: z.enum(['rollout.stopped', 'rollout.rolled_back']), rollout: z.record(z.string(), z.unknown()) }),
+  ]),
 });
 export type AlertJobData = z.infer<typeof AlertJobData>;
 

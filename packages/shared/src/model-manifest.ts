@@ -24,6 +24,13 @@ export const ModelManifest = z.object({
   max_detections: z.number().int().positive().max(1000).default(300),
   /** An evaluation report (spotter eval) describing this model, relative to the directory. */
   eval_report: z.string().optional(),
+  /**
+   * User tags (slices `tag: <name>` of the evaluation report) that the promotion gate protects
+   * besides overall AP, rare classes and small objects.
+   */
+  important_tags: z.array(z.string().min(1).max(64)).max(32).default([]),
+  /** How much AP a candidate may lose on a protected slice before promotion is refused (default 0.01). */
+  gate_tolerance: z.number().min(0).max(1).optional(),
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 

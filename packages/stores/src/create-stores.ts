@@ -5,7 +5,7 @@ import { IdempotencyStore } from './idempotency-store.js';
 import { JobQueue } from './job-queue.js';
 import { JobStore } from './job-store.js';
 import { redisKeys } from './keys.js';
-import { ProfileStore } from './profile-store.js';
+import { labelRetentionS, ProfileStore } from './profile-store.js';
 import { RateLimitStore } from './rate-limit-store.js';
 import type { RedisClient } from './redis-connection.js';
 import { RolloutStore } from './rollout-store.js';
@@ -21,7 +21,11 @@ export function createStores(redis: RedisClient, config: Config) {
     rateLimits: new RateLimitStore(redis, keys),
     webhooks: new WebhookStore(redis, keys),
     rollout: new RolloutStore(redis, keys),
-    profiles: new ProfileStore(redis, keys, { bucketMs: config.monitoring.bucketMs, retentionS: config.monitoring.retentionS }),
+    profiles: new ProfileStore(redis, keys, {
+      bucketMs: config.monitoring.bucketMs,
+      retentionS: config.monitoring.retentionS,
+      labelRetentionS: labelRetentionS(config.monitoring.retentionS, config.images.retention),
+    }),
     alarms: new AlarmStore(redis, keys),
     queue: new JobQueue(redis, keys.bullPrefix, config),
     /** Answers when Redis answers (readiness); fails at once while disconnected. */

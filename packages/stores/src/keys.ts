@@ -49,6 +49,19 @@ export function redisKeys(prefix: string) {
 
     /** HASH: one monitoring bucket's profile of a model; SPOTTER_MONITOR_RETENTION_DAYS. */
     profileBucket: (model: string, bucket: number) => `${mon}:profile:${model}:${bucket}`,
+    /**
+     * HASH: the same bucket's slice-keyed fields (per class, per size), apart so that each hash
+     * stays under Redis' listpack limit (512 fields) in moderate traffic; same retention.
+     */
+    profileSlices: (model: string, bucket: number) => `${mon}:profile-slices:${model}:${bucket}`,
+    /**
+     * ZSET: a model's labelling candidates of one hour (member: the job's compact entry, JSON;
+     * score: a number drawn from the job id, so the LABEL_CANDIDATES_PER_HOUR kept are a uniform
+     * sample); the image retention plus an hour, at most the monitoring retention.
+     */
+    labelCandidates: (model: string, hour: number) => `${mon}:label:${model}:${hour}`,
+    /** ZSET: how far shadow candidates disagreed with the live model on that hour's jobs; same sample, same lifetime. */
+    labelDisagreements: (model: string, hour: number) => `${mon}:label-shadow:${model}:${hour}`,
     /** ZSET of per-image F1 from feedback, in arrival order; last 5000. */
     f1Stream: (model: string) => `${mon}:f1:${model}`,
     /** STRING marker: feedback was recorded for this job; monitoring retention. */
@@ -77,3 +90,6 @@ export const TTL = {
   /** An admission reservation outlives the request that made it by at most this. */
   admissionMs: 30_000,
 };
+
+/** Labelling candidates kept per model and hour (about 150 bytes each). */
+export const LABEL_CANDIDATES_PER_HOUR = 500;

@@ -1,40 +1,52 @@
-import { randomUUID } from 'node:crypto';
-import { emptyProfile, increments, type ImagePerformance, type Observation, type Profile, type Reference } from '@spotter/monitoring';
-import type { RedisKeys } from './keys.js';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  feedbackFields,
+  isSliceField,
+  labelCandidate,
+  profileFields,
+  profileFromFields,
+  type ImagePerformance,
+  type LabelCandidate,
+  type LabelDisagreement,
+  type Observation,
+  type Profile,
+  type Reference,
+} from '@spotter/monitoring';
+import type { ImageRetention } from '@spotter/shared';
+import { LABEL_CANDIDATES_PER_HOUR, type RedisKeys } from './keys.js';
 import { redisCall, type RedisClient } from './redis-connection.js';
 
 /** Where profiles live: bucket length (60 s by default) and retention. */
 export interface ProfileStoreOptions {
   bucketMs: number;
   retentionS: number;
+  /**
+   * How long labelling candidates are kept: no longer than their images (a job whose image
+   * is gone cannot be labelled), nor than the monitoring; 0 keeps none.
+   */
+  labelRetentionS: number;
 }
 
-function parseBucket(h: Record<string, string>): Profile {
-  const p = emptyProfile();
-  for (const [field, v] of Object.entries(h)) {
-    if (field === 'images') {
-      p.images = Number(v);
-      continue;
-    }
-    if (field.startsWith('perf:')) {
-      const [, what, bin] = field.split(':');
-      const perf = p.performance;
-      if (what === 'tpb' || what === 'fpb') (what === 'tpb' ? perf.tpBins : perf.fpBins)[Number(bin)] = Number(v);
-      else if (what === 'images' || what === 'tp' || what === 'fp' || what === 'fn') perf[what] = Number(v);
-      continue;
-    }
-    const sep = field.lastIndexOf(':');
-    const bins = p.bins[field.slice(0, sep)];
-    const bin = Number(field.slice(sep + 1));
-    if (bins && bin < bins.length) bins[bin] = Number(v);
-  }
-  return p;
+/** Labelling candidates' lifetime for a monitoring retention and an image retention. */
+export function labelRetentionS(monitoringS: number, images: ImageRetention): number {
+  if (images === 'keep') return monitoringS;
+  if (images.keepMs === 0) return 0;
+  // An hour more than the images: the hour the candidates are filed under.
+  return Math.min(monitoringS, Math.ceil(images.keepMs / 1000) + 3600);
 }
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * A job's place in the hourly labelling sample: a number in [0, 1) drawn from its id, the
+ * same in the candidates and the disagreements, so both keep the same jobs when trimmed.
+ */
+const sampleScore = (id: string) => createHash('sha1').update(id).digest().readUInt32BE(0) / 2 ** 32;
 
 /**
  * Mergeable monitoring profiles per model and time bucket: every worker adds to the same
- * counters, so N workers sum to what one process would count. Also references, and the
- * feedback (late labels) with its per-image F1 stream.
+ * counters, so N workers sum to what one process would count. Also references, the feedback
+ * (late labels) with its per-image F1 stream, and the labelling candidates.
  */
 export class ProfileStore {
   constructor(
@@ -43,36 +55,97 @@ export class ProfileStore {
     private readonly opts: ProfileStoreOptions,
   ) {}
 
-  private bucketKey(model: string, now: number) {
-    return this.keys.profileBucket(model, Math.floor(now / this.opts.bucketMs));
+  /** The bucket's two hashes: its fields, and its slice-keyed fields. */
+  private bucketKeys(model: string, now: number) {
+    const b = Math.floor(now / this.opts.bucketMs);
+    return { key: this.keys.profileBucket(model, b), slices: this.keys.profileSlices(model, b) };
   }
 
-  /** Adds one image's observation to the current bucket of its model, in one round trip. */
-  record(model: string, obs: Observation, now = Date.now()): Promise<void> {
-    const key = this.bucketKey(model, now);
-    const counts = new Map<string, number>();
-    for (const [name, bin] of increments(obs)) counts.set(`${name}:${bin}`, (counts.get(`${name}:${bin}`) ?? 0) + 1);
+  /** Queues HINCRBYs of `fields` on the bucket's hashes, and their expiry, on `m`. */
+  private increment(m: ReturnType<RedisClient['multi']>, model: string, now: number, fields: Map<string, number>) {
+    const { key, slices } = this.bucketKeys(model, now);
+    let sliced = false;
+    for (const [field, n] of fields) {
+      sliced ||= isSliceField(field);
+      m.hincrby(isSliceField(field) ? slices : key, field, n);
+    }
+    m.expire(key, this.opts.retentionS);
+    if (sliced) m.expire(slices, this.opts.retentionS);
+  }
+
+  /**
+   * Adds one image's observation to the current bucket of its model, in one round trip. With
+   * `job` (a served job that succeeded), also offers it as a labelling candidate of its hour.
+   */
+  record(model: string, obs: Observation, opts: { now?: number; job?: { id: string; finishedAt: number } } = {}): Promise<void> {
+    const now = opts.now ?? Date.now();
+    const candidate = opts.job && this.opts.labelRetentionS > 0 ? labelCandidate(opts.job.id, opts.job.finishedAt, obs) : null;
     return redisCall(async () => {
-      const multi = this.redis.multi().hincrby(key, 'images', 1);
-      for (const [field, n] of counts) multi.hincrby(key, field, n);
-      await multi.expire(key, this.opts.retentionS).exec();
+      const multi = this.redis.multi();
+      this.increment(multi, model, now, profileFields(obs));
+      if (candidate) {
+        const sample = this.keys.labelCandidates(model, Math.floor(candidate.t / HOUR_MS));
+        multi.zadd(sample, sampleScore(candidate.id), JSON.stringify(candidate)).zremrangebyrank(sample, 0, -(LABEL_CANDIDATES_PER_HOUR + 1)).expire(sample, this.opts.labelRetentionS);
+      }
+      await multi.exec();
+    });
+  }
+
+  /** Records how far a shadow candidate disagreed with the live model on a job (for labelling). */
+  recordDisagreement(model: string, finishedAt: number, d: LabelDisagreement): Promise<void> {
+    const key = this.keys.labelDisagreements(model, Math.floor(finishedAt / HOUR_MS));
+    return redisCall(async () => {
+      if (this.opts.labelRetentionS === 0) return;
+      await this.redis
+        .multi()
+        .zadd(key, sampleScore(d.id), JSON.stringify(d))
+        .zremrangebyrank(key, 0, -(LABEL_CANDIDATES_PER_HOUR + 1))
+        .expire(key, this.opts.labelRetentionS)
+        .exec();
+    });
+  }
+
+  /** The labelling candidates of jobs that finished in [fromMs, toMs), with the shadow disagreements on them. */
+  labelCandidates(model: string, fromMs: number, toMs: number): Promise<{ candidates: LabelCandidate[]; disagreements: LabelDisagreement[] }> {
+    const first = Math.floor(fromMs / HOUR_MS);
+    const last = Math.floor((toMs - 1) / HOUR_MS);
+    return redisCall(async () => {
+      const pipe = this.redis.pipeline();
+      for (let h = first; h <= last; h++) pipe.zrange(this.keys.labelCandidates(model, h), 0, -1).zrange(this.keys.labelDisagreements(model, h), 0, -1);
+      const rows = ((await pipe.exec()) ?? []).map(([err, v]) => {
+        if (err) throw err;
+        return v as string[];
+      });
+      const candidates = rows.filter((_, i) => i % 2 === 0).flat().map((r) => JSON.parse(r) as LabelCandidate).filter((c) => c.t >= fromMs && c.t < toMs);
+      const ids = new Set(candidates.map((c) => c.id));
+      const disagreements = rows.filter((_, i) => i % 2 === 1).flat().map((r) => JSON.parse(r) as LabelDisagreement).filter((d) => ids.has(d.id));
+      return { candidates, disagreements };
+    });
+  }
+
+  /** Which of these jobs already have feedback (labelled: not offered again). */
+  labelled(ids: string[]): Promise<Set<string>> {
+    return redisCall(async () => {
+      if (!ids.length) return new Set<string>();
+      const pipe = this.redis.pipeline();
+      for (const id of ids) pipe.exists(this.keys.feedbackOnce(id));
+      const res = (await pipe.exec()) ?? [];
+      return new Set(ids.filter((_, i) => res[i]?.[1] === 1));
     });
   }
 
   /**
-   * Adds one job's feedback (its matches against the true boxes) to the current bucket,
-   * once per job: false when feedback for `jobId` was already recorded.
+   * Adds one job's feedback (its matches against the true boxes, overall and per slice) to
+   * the current bucket, once per job: false when feedback for `jobId` was already recorded.
    */
   recordFeedback(jobId: string, model: string, perf: ImagePerformance, now = Date.now()): Promise<boolean> {
-    const key = this.bucketKey(model, now);
     const stream = this.keys.f1Stream(model);
     return redisCall(async () => {
       if (!(await this.redis.set(this.keys.feedbackOnce(jobId), '1', 'EX', this.opts.retentionS, 'NX'))) return false;
-      const m = this.redis.multi().hincrby(key, 'perf:images', 1).hincrby(key, 'perf:tp', perf.tp).hincrby(key, 'perf:fp', perf.fp).hincrby(key, 'perf:fn', perf.fn);
-      perf.tpBins.forEach((c, i) => c && m.hincrby(key, `perf:tpb:${i}`, c));
-      perf.fpBins.forEach((c, i) => c && m.hincrby(key, `perf:fpb:${i}`, c));
+      const m = this.redis.multi();
+      this.increment(m, model, now, feedbackFields(perf));
       // Per-image F1 in arrival order, for the Page-Hinkley detector.
-      await m.expire(key, this.opts.retentionS).zadd(stream, now, `${now}:${randomUUID().slice(0, 8)}:${perf.f1}`).zremrangebyrank(stream, 0, -5001).exec();
+      await m.zadd(stream, now, `${now}:${randomUUID().slice(0, 8)}:${perf.f1}`).zremrangebyrank(stream, 0, -5001).exec();
       return true;
     });
   }
@@ -82,8 +155,19 @@ export class ProfileStore {
     return redisCall(async () => void (await this.redis.del(this.keys.feedbackOnce(jobId))));
   }
 
-  /** The last `limit` per-image F1 values whose feedback arrived before `toMs`, oldest first. */
-  f1Stream(model: string, toMs: number, limit = 500): Promise<number[]> {
+  /** Per-image F1 of the feedback that arrived in [fromMs, toMs), oldest first (at most `limit`, the latest). */
+  feedbackWindow(model: string, fromMs: number, toMs: number, limit = 5000): Promise<{ at: number; value: number }[]> {
+    return redisCall(async () => {
+      const rows = await this.redis.zrevrangebyscore(this.keys.f1Stream(model), `(${toMs}`, fromMs, 'LIMIT', 0, limit);
+      return rows.reverse().map((r) => {
+        const [at, , value] = r.split(':');
+        return { at: Number(at), value: Number(value) };
+      });
+    });
+  }
+
+  /** The last `limit` per-image F1 values that arrived before `toMs`, oldest first. */
+  feedbackBefore(model: string, toMs: number, limit = 200): Promise<number[]> {
     return redisCall(async () => {
       const rows = await this.redis.zrevrangebyscore(this.keys.f1Stream(model), `(${toMs}`, '-inf', 'LIMIT', 0, limit);
       return rows.reverse().map((r) => Number(r.split(':')[2]));
@@ -98,10 +182,14 @@ export class ProfileStore {
       const out: Profile[] = [];
       for (let start = first; start <= last; start += 1000) {
         const pipe = this.redis.pipeline();
-        for (let b = start; b <= Math.min(last, start + 999); b++) pipe.hgetall(this.keys.profileBucket(model, b));
-        for (const [err, h] of (await pipe.exec()) ?? []) {
+        for (let b = start; b <= Math.min(last, start + 999); b++) pipe.hgetall(this.keys.profileBucket(model, b)).hgetall(this.keys.profileSlices(model, b));
+        const rows = ((await pipe.exec()) ?? []).map(([err, h]) => {
           if (err) throw err;
-          if (h && Object.keys(h as object).length) out.push(parseBucket(h as Record<string, string>));
+          return h as Record<string, string>;
+        });
+        for (let i = 0; i < rows.length; i += 2) {
+          const fields = { ...rows[i], ...rows[i + 1] };
+          if (Object.keys(fields).length) out.push(profileFromFields(fields));
         }
       }
       return out;
@@ -126,7 +214,12 @@ export class ProfileStore {
     return redisCall(async () => {
       const id = await this.redis.get(this.keys.activeReference(model));
       const raw = id ? await this.redis.get(this.keys.reference(id)) : null;
-      return raw ? (JSON.parse(raw) as Reference) : null;
+      if (!raw) return null;
+      const ref = JSON.parse(raw) as Reference;
+      // References saved before profiles had slices.
+      ref.profile.slices ??= {};
+      for (const c of ref.chunks) c.slices ??= {};
+      return ref;
     });
   }
 }

@@ -22,6 +22,8 @@ export interface RolloutRead {
 
 export interface ShadowCounters {
   jobs: number;
+  /** Shadow runs that failed (the candidate could not answer). */
+  failed: number;
   live_boxes: number;
   candidate_boxes: number;
   matched: number;
@@ -70,13 +72,25 @@ export class RolloutStore {
     return redisCall(() => this.redis.incr(this.keys.shadowCounter));
   }
 
-  /** Adds one shadow comparison (or a skipped one) to the candidate's counters. */
-  recordShadow(candidate: string, a: Omit<ShadowCounters, 'jobs' | 'skipped'> | 'skipped'): Promise<void> {
+  /**
+   * Adds one shadow comparison (or a run skipped for lack of room, or one that failed) to the
+   * candidate's counters; returns the runs judged so far (compared and failed), each count
+   * returned to exactly one caller.
+   */
+  recordShadow(candidate: string, a: Omit<ShadowCounters, 'jobs' | 'skipped' | 'failed'> | 'skipped' | 'failed'): Promise<number> {
     const key = this.keys.shadowStats(candidate);
     return redisCall(async () => {
-      if (a === 'skipped') return void (await this.redis.hincrby(key, 'skipped', 1));
-      await this.redis
+      if (a === 'skipped') {
+        await this.redis.hincrby(key, 'skipped', 1);
+        return 0;
+      }
+      if (a === 'failed') {
+        const res = await this.redis.multi().hincrby(key, 'runs', 1).hincrby(key, 'failed', 1).exec();
+        return Number(res?.[0]?.[1] ?? 0);
+      }
+      const res = await this.redis
         .multi()
+        .hincrby(key, 'runs', 1)
         .hincrby(key, 'jobs', 1)
         .hincrby(key, 'live_boxes', a.live_boxes)
         .hincrby(key, 'candidate_boxes', a.candidate_boxes)
@@ -84,6 +98,7 @@ export class RolloutStore {
         .hincrby(key, 'class_flips', a.class_flips)
         .hincrbyfloat(key, 'score_delta_sum', a.score_delta_sum)
         .exec();
+      return Number(res?.[0]?.[1] ?? 0);
     });
   }
 
@@ -92,6 +107,7 @@ export class RolloutStore {
       const h = numbers(await this.redis.hgetall(this.keys.shadowStats(candidate)));
       return {
         jobs: h.jobs ?? 0,
+        failed: h.failed ?? 0,
         live_boxes: h.live_boxes ?? 0,
         candidate_boxes: h.candidate_boxes ?? 0,
         matched: h.matched ?? 0,
@@ -102,10 +118,13 @@ export class RolloutStore {
     });
   }
 
-  /** Counts one final job of `model` (the canary guard compares failure ratios). */
-  recordOutcome(model: string, failed: boolean): Promise<void> {
+  /** Counts one final job of `model` (the guards compare failure ratios); returns its jobs so far, each count to one caller. */
+  recordOutcome(model: string, failed: boolean): Promise<number> {
     const key = this.keys.modelStats(model);
-    return redisCall(async () => void (await this.redis.multi().hincrby(key, 'jobs', 1).hincrby(key, 'failed', failed ? 1 : 0).exec()));
+    return redisCall(async () => {
+      const res = await this.redis.multi().hincrby(key, 'jobs', 1).hincrby(key, 'failed', failed ? 1 : 0).exec();
+      return Number(res?.[0]?.[1] ?? 0);
+    });
   }
 
   outcomes(model: string): Promise<{ jobs: number; failed: number }> {

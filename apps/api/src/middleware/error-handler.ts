@@ -14,6 +14,7 @@ import {
   ModelError,
   NotFoundError,
   OverloadedError,
+  PromotionRefusedError,
   SpotterError,
   UnauthorizedError,
   UnsupportedImageError,
@@ -61,7 +62,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       const status = statusOf(err);
       if (err instanceof OverloadedError || err instanceof DependencyUnavailableError) res.set('Retry-After', String(err.retryAfterS));
       if (status >= 500) log.warn({ err: err.cause ?? err, code: err.code, path: req.path }, err.message);
-      const extra = err instanceof WaitTimeoutError ? { job_id: err.jobId } : {};
+      const extra = err instanceof WaitTimeoutError ? { job_id: err.jobId } : err instanceof PromotionRefusedError ? { gate: err.gate } : {};
       res.locals.errorCode = err.code;
       return res.status(status).json({ error: { code: err.code, message: err.message, ...extra } });
     }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { ModelRegistry, Rollout } from '@spotter/models';
-import { parseOrThrow, RolloutRequest } from '@spotter/shared';
+import { parseOrThrow, PromoteRequest, RolloutRequest } from '@spotter/shared';
 import { principalOf, requireAdmin } from '../middleware/auth.js';
 
 /** GET /v1/models for every key; the rollout (state, counters, start, promote, roll back) for admins. */
@@ -33,8 +33,11 @@ export function modelRoutes(registry: ModelRegistry, rollout: Rollout): Router {
   r.post('/v1/rollout', requireAdmin, async (req, res) => {
     res.status(201).json(await rollout.start(parseOrThrow(RolloutRequest, req.body), principalOf(res).owner));
   });
-  r.post('/v1/rollout/promote', requireAdmin, async (_req, res) => {
-    res.json(await rollout.promote(principalOf(res).owner));
+  r.post('/v1/rollout/promote', requireAdmin, async (req, res) => {
+    // `force` as a body field or as ?force=true.
+    const body = parseOrThrow(PromoteRequest, { ...(req.body ?? {}), ...(req.query.force === 'true' ? { force: true } : {}) });
+    const { state, gate } = await rollout.promote(principalOf(res).owner, { force: body.force });
+    res.json({ ...state, gate });
   });
   r.post('/v1/rollout/rollback', requireAdmin, async (_req, res) => {
     res.json(await rollout.rollback(principalOf(res).owner));

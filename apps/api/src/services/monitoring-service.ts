@@ -1,9 +1,25 @@
 import type { Config } from '@spotter/config';
 import type { Rollout } from '@spotter/models';
-import { binCount, chunkProfiles, driftReport, mergeProfiles, METRIC_BY_NAME, scoreImage, type Metric, type Reference } from '@spotter/monitoring';
-import { ConflictError, JobNotReadyError, ValidationError, type FeedbackBody } from '@spotter/shared';
+import {
+  binCount,
+  chunkProfiles,
+  classGroups,
+  driftReport,
+  LABEL_METRICS,
+  LABEL_REASONS,
+  mergeProfiles,
+  METRIC_BY_NAME,
+  parseSlice,
+  rankForLabelling,
+  scoreImage,
+  type EvaluationBaseline,
+  type Metric,
+  type Reference,
+  type SliceSpec,
+} from '@spotter/monitoring';
+import { ConflictError, imageHold, jobLinks, JobNotReadyError, ValidationError, type FeedbackBody } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
-import type { AlarmStore, ProfileStore } from '@spotter/stores';
+import type { AlarmStore, JobStore, ProfileStore } from '@spotter/stores';
 import type { JobService } from './job-service.js';
 
 export interface MonitoringDeps {
@@ -12,12 +28,17 @@ export interface MonitoringDeps {
   alarms: AlarmStore;
   rollout: Rollout;
   jobs: JobService;
+  /** Every tenant's job records (labelling candidates are all tenants' traffic, for admins). */
+  records: Pick<JobStore, 'many'>;
   storage: ObjectStorage;
 }
 
+/** Feedback values kept with a reference for Page-Hinkley's warm-up (the latest). */
+const REFERENCE_F1_VALUES = 2000;
+
 export type DriftResult = Awaited<ReturnType<MonitoringService['drift']>>;
 
-/** Monitoring use cases: late labels, references frozen from served jobs, drift of a window, alarms. */
+/** Monitoring use cases: late labels, references frozen from served jobs, drift of a window (whole or sliced), alarms, what to label next. */
 export class MonitoringService {
   constructor(private readonly deps: MonitoringDeps) {}
 
@@ -47,7 +68,9 @@ export class MonitoringService {
     const buckets = await this.deps.profiles.buckets(model, from.getTime(), to.getTime());
     const profile = mergeProfiles(...buckets);
     if (profile.images === 0) throw new ConflictError(`no jobs of model "${model}" finished between ${from.toISOString()} and ${to.toISOString()}`);
-    const ref = await this.deps.profiles.saveReference({ model, source: { from: from.toISOString(), to: to.toISOString() }, profile, chunks: chunkProfiles(buckets) });
+    // The window's labelled images, one F1 each, warm Page-Hinkley up in later windows.
+    const f1 = (await this.deps.profiles.feedbackWindow(model, from.getTime(), to.getTime(), REFERENCE_F1_VALUES)).map((v) => v.value);
+    const ref = await this.deps.profiles.saveReference({ model, source: { from: from.toISOString(), to: to.toISOString() }, profile, chunks: chunkProfiles(buckets), ...(f1.length ? { f1 } : {}) });
     return { id: ref.id, count: profile.images, created_at: ref.created_at, model };
   }
 
@@ -60,21 +83,80 @@ export class MonitoringService {
     return { open, history };
   }
 
-  /** Drift of the window [from, to) against the active reference. */
-  async drift(from: Date, to: Date, modelName?: string) {
+  /** Drift of the window [from, to) against the active reference; `slice` cuts it (rare, common, small, medium, large, classes:1,2). */
+  async drift(from: Date, to: Date, modelName?: string, sliceName?: string) {
     if (!(from < to)) throw new ValidationError('"from" must be before "to"');
+    const slice = sliceName === undefined ? undefined : parseSlice(sliceName);
+    if (slice === null) throw new ValidationError(`unknown slice "${sliceName}": rare, common, small, medium, large or classes:<id>,<id>...`, 'UNKNOWN_SLICE');
     const model = await this.model(modelName);
-    return this.driftAgainst(await this.deps.profiles.activeReference(model), model, from, to);
+    const [reference, evaluation] = await Promise.all([this.deps.profiles.activeReference(model), this.evaluation(model)]);
+    return this.driftAgainst(reference, model, from, to, { evaluation, slice });
   }
 
-  private async driftAgainst(reference: Reference | null, model: string, from: Date, to: Date) {
+  /** The live model's evaluation report as a performance baseline, when it has one with an operating point. */
+  private evaluation(model: string): Promise<EvaluationBaseline | null> {
+    return this.deps.rollout.registry.evaluationBaseline(model);
+  }
+
+  private async driftAgainst(reference: Reference | null, model: string, from: Date, to: Date, ctx: { evaluation: EvaluationBaseline | null; slice?: SliceSpec | undefined }) {
     const { profiles, config } = this.deps;
-    const [buckets, f1Stream] = await Promise.all([profiles.buckets(model, from.getTime(), to.getTime()), profiles.f1Stream(model, to.getTime())]);
-    const window = mergeProfiles(...buckets);
-    const base = { model, window: { from: from.toISOString(), to: to.toISOString(), count: window.images } };
-    if (!reference) return { ...base, reference: null, status: 'insufficient_data' as const, dataset_drift: null, metrics: [] };
-    const report = driftReport(reference, window, { minSamples: config.monitoring.minSamples, overrides: config.monitoring.overrides, f1Stream });
-    return { ...base, reference: { id: reference.id, count: reference.profile.images, created_at: reference.created_at }, ...report };
+    const [buckets, window, before] = await Promise.all([
+      profiles.buckets(model, from.getTime(), to.getTime()),
+      profiles.feedbackWindow(model, from.getTime(), to.getTime()),
+      profiles.feedbackBefore(model, from.getTime()),
+    ]);
+    const profile = mergeProfiles(...buckets);
+    const base = { model, window: { from: from.toISOString(), to: to.toISOString(), count: profile.images, labelled: profile.performance.images } };
+    if (!reference) return { ...base, reference: null, status: 'insufficient_data' as const, dataset_drift: null, baseline: null, baseline_metrics: null, metrics: [] };
+    const report = driftReport(reference, profile, {
+      minSamples: config.monitoring.minSamples,
+      overrides: config.monitoring.overrides,
+      evaluation: ctx.evaluation,
+      feedback: { window, before },
+      ...(ctx.slice ? { slice: ctx.slice } : {}),
+    });
+    return { ...base, reference: { id: reference.id, count: reference.profile.images, labelled: reference.profile.performance.images, created_at: reference.created_at }, ...report };
+  }
+
+  /**
+   * Up to `budget` served jobs of [from, to) most worth labelling, with why: the shadow
+   * disagreed, the input sits far from the reference on a metric that drifts in the window,
+   * a rare class was predicted, or the answer was unsure. Jobs already labelled, jobs whose
+   * image is no longer held and jobs Redis forgot are left out; each job appears once.
+   */
+  async labeling(budget: number, from: Date, to: Date, modelName?: string) {
+    if (!(from < to)) throw new ValidationError('"from" must be before "to"');
+    const model = await this.model(modelName);
+    const { profiles, config } = this.deps;
+    const [reference, evaluation, { candidates, disagreements }] = await Promise.all([profiles.activeReference(model), this.evaluation(model), profiles.labelCandidates(model, from.getTime(), to.getTime())]);
+    const drift = reference ? await this.driftAgainst(reference, model, from, to, { evaluation }) : null;
+    const perImage = new Set(LABEL_METRICS.map((m) => m.name));
+    const drifted = (drift?.metrics ?? []).filter((m) => perImage.has(m.name) && (m.status === 'warn' || m.status === 'alarm')).map((m) => m.name);
+    const rare = reference ? classGroups(reference.profile).rare : [];
+    const picks = rankForLabelling(candidates, disagreements, { reference: reference?.profile ?? null, drifted, rare });
+    const items = [];
+    for (let i = 0; i < picks.length && items.length < budget; i += 2 * budget) {
+      const part = picks.slice(i, i + 2 * budget);
+      const ids = part.map((p) => p.id);
+      const [labelled, records] = await Promise.all([profiles.labelled(ids), this.deps.records.many(ids)]);
+      for (const [k, pick] of part.entries()) {
+        const record = records[k]?.record;
+        if (items.length === budget || labelled.has(pick.id) || record?.job.status !== 'succeeded') continue;
+        const image = imageHold(record.job, record.image_key, config.images.retention);
+        if (!image.held) continue;
+        items.push({ ...pick, owner: record.owner, finished_at: record.job.finished_at, image, links: jobLinks(pick.id, config.http.publicUrl) });
+      }
+    }
+    items.sort((a, b) => LABEL_REASONS.indexOf(a.reason) - LABEL_REASONS.indexOf(b.reason) || b.score - a.score);
+    return {
+      model,
+      window: { from: from.toISOString(), to: to.toISOString(), candidates: candidates.length },
+      budget,
+      reference: reference && { id: reference.id, created_at: reference.created_at },
+      drifted_metrics: drifted,
+      rare_classes: rare,
+      items,
+    };
   }
 
   /** One binned metric's counts in the active reference and in the window [from, to), bin by bin. */
@@ -102,13 +184,13 @@ export class MonitoringService {
     if (!(from < to)) throw new ValidationError('"from" must be before "to"');
     if (!isKnownMetric(metricName)) throw new ValidationError(`unknown metric "${metricName}"`, 'UNKNOWN_METRIC');
     const model = await this.model(modelName);
-    const reference = await this.deps.profiles.activeReference(model);
+    const [reference, evaluation] = await Promise.all([this.deps.profiles.activeReference(model), this.evaluation(model)]);
     const span = (to.getTime() - from.getTime()) / steps;
     const points = await Promise.all(
       Array.from({ length: steps }, async (_, i) => {
         const start = new Date(from.getTime() + Math.round(i * span));
         const end = new Date(from.getTime() + Math.round((i + 1) * span));
-        const report = await this.driftAgainst(reference, model, start, end);
+        const report = await this.driftAgainst(reference, model, start, end, { evaluation });
         const row = report.metrics.find((m) => m.name === metricName);
         return {
           from: start.toISOString(),

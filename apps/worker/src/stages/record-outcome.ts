@@ -17,7 +17,8 @@ export interface RecordDeps {
 /**
  * Stage 3: ends the job (exactly once, see finalizeJob: claim, webhook, stored record), then,
  * only if this attempt's record is the one that holds, counts it: Prometheus, the monitoring
- * profile, the rollout's per-model outcomes and the canary guard.
+ * profile (with the job as a labelling candidate), the rollout's per-model outcomes and, for
+ * a canary's job, the rollout's guards.
  */
 export async function recordOutcome(
   deps: RecordDeps,
@@ -37,13 +38,18 @@ export async function recordOutcome(
     failed: String(failed),
     ...(job.timings_ms ? { latency_seconds: job.timings_ms.total / 1000, queue_seconds: job.timings_ms.queue / 1000 } : {}),
   };
+  const candidate = job.status === 'succeeded' && job.finished_at ? { id: job.id, finishedAt: Date.parse(job.finished_at) } : undefined;
   // Losing these counts must not fail a job whose answer is already given.
-  await Promise.all([deps.profiles.record(job.model, monitored), deps.rollout.recordOutcome(job.model, failed)]).catch((err: unknown) =>
-    deps.log.warn({ job_id: data.id, err }, 'monitoring profile and model counters not recorded'),
-  );
-  if (data.rollout === 'canary') {
-    const event = await deps.rollout.judgeCanary(job.model).catch(() => null);
-    if (event) deps.log.warn({ candidate: event.candidate, reason: event.reason }, 'canary rolled back automatically');
+  const [, judged] = await Promise.all([deps.profiles.record(job.model, monitored, { job: candidate }), deps.rollout.recordOutcome(job.model, failed)]).catch((err: unknown) => {
+    deps.log.warn({ job_id: data.id, err }, 'monitoring profile and model counters not recorded');
+    return [];
+  });
+  if (data.rollout === 'canary' && judged !== undefined) {
+    const event = await deps.rollout.judge(job.model, judged).catch((err: unknown) => {
+      deps.log.warn({ job_id: data.id, err }, 'rollout guards not judged');
+      return null;
+    });
+    if (event) deps.log.warn({ candidate: event.candidate, guard: event.guard, reason: event.reason }, 'canary rolled back by a guard');
   }
   return done;
 }
