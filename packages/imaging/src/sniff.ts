@@ -53,13 +53,25 @@ export function walkJpeg(buf: Buffer): { segments: JpegSegment[]; end: number | 
     }
     if (i + 4 > buf.length) break;
     i += 2 + buf.readUInt16BE(i + 2);
-    if (marker === 0xda) {
-      // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
-      while (i + 1 < buf.length && !(buf[i] === 0xff && buf[i + 1] !== 0x00 && !(buf[i + 1]! >= 0xd0 && buf[i + 1]! <= 0xd7))) i++;
-    }
+    if (marker === 0xda) i = endOfScan(buf, i);
     segments.push({ marker, start, end: Math.min(i, buf.length) });
   }
   return { segments, end: null, corrupt: false };
+}
+
+/**
+ * Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart;
+ * found with indexOf (native), not byte by byte: this walk runs on every upload.
+ */
+function endOfScan(buf: Buffer, from: number): number {
+  let i = from;
+  for (;;) {
+    const ff = buf.indexOf(0xff, i);
+    if (ff < 0 || ff + 1 >= buf.length) return buf.length;
+    const next = buf[ff + 1]!;
+    if (next !== 0x00 && !(next >= 0xd0 && next <= 0xd7)) return ff;
+    i = ff + 2;
+  }
 }
 
 export interface PngChunk {
