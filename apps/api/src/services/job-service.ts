@@ -132,8 +132,9 @@ export class JobService {
       await Promise.allSettled([jobs.abortAdmission(data), storage.delete(data.image.key), this.files.deletePending(data.id)]);
       throw err;
     }
-    // The reservation would expire by itself; releasing it now keeps the count exact.
-    await jobs.admitted(data.id).catch(() => undefined);
+    // The reservation would expire by itself; releasing it now keeps the count exact. Not
+    // awaited: the job is durable and queued, the client need not wait for the bookkeeping.
+    void jobs.admitted(data.id).catch(() => undefined);
   }
 
   /** The job as its owner sees it; 404 for unknown ids and for other owners' jobs. */
