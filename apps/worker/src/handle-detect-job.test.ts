@@ -11,6 +11,7 @@ import { ImageGoneError, UnsupportedImageError, type DetectJobData } from '@spot
 import { FileStorage, storageKeys, type ObjectStorage } from '@spotter/storage';
 import { createStores, type Stores } from '@spotter/stores';
 import { createLogger } from '@spotter/telemetry';
+import { AfterAnswer } from './after-answer.js';
 import { handleDetectJob, type DetectDeps } from './handle-detect-job.js';
 import { ModelPool } from './model-pool.js';
 import { ShadowRunner } from './shadow-runner.js';
@@ -27,6 +28,7 @@ describe('a detect job, stage by stage', () => {
   let models: ModelPool;
   let redis: Redis;
   let deps: (over?: Partial<DetectDeps>, env?: Record<string, string>) => DetectDeps;
+  let after: AfterAnswer;
 
   beforeAll(async () => {
     const env = { REDIS_URL: inject('redisUrl'), SPOTTER_QUEUE_PREFIX: `w${randomBytes(3).toString('hex')}`, SPOTTER_MODEL_DIR: path.join(ROOT, 'models') };
@@ -39,6 +41,7 @@ describe('a detect job, stage by stage', () => {
     const log = createLogger('test', 'silent');
     const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
     const metrics = createWorkerMetrics(1);
+    after = new AfterAnswer(log);
     deps = (over = {}, extra = {}) => {
       const cfg = loadConfig({ ...env, ...extra });
       const lifecycle = lifecycleDeps(stores, over.storage ?? storage, cfg);
@@ -48,7 +51,7 @@ describe('a detect job, stage by stage', () => {
         models,
         jobs: stores.jobs,
         log,
-        record: { lifecycle, profiles: stores.profiles, rollout, metrics, log },
+        record: { lifecycle, after, profiles: stores.profiles, rollout, metrics, log },
         shadows: new ShadowRunner({ storage, models, rollout, profiles: stores.profiles, maxPixels: cfg.images.maxPixels, log, release: async () => undefined }),
         ...over,
       };
@@ -76,14 +79,23 @@ describe('a detect job, stage by stage', () => {
     await expect(fetchImage(storage, data)).rejects.toBeInstanceOf(ImageGoneError);
   });
 
-  it('runs the model and ends the job once: the record, its timings, the stored copy', async () => {
+  it('runs the model and ends the job once: the record and its timings, then (after the answer) the stored copy and the counts', async () => {
     const data = await job();
+    const counted = async () => (await stores.profiles.buckets('yolox_nano', Date.now() - 3600_000, Date.now() + 60_000)).reduce((n, b) => n + b.images, 0);
+    const before = await counted();
+    await deps().record.lifecycle.files.savePending(data);
     const outcome = await handleDetectJob(deps(), data, fresh, new Date());
     expect(outcome.kind).toBe('final');
     const { done } = outcome as Extract<typeof outcome, { kind: 'final' }>;
-    expect(done).toMatchObject({ claimed: true, stored: true, record: { job: { status: 'succeeded', result: { detections: [expect.objectContaining({ label: 'bear' })] } } } });
+    expect(done).toMatchObject({ claimed: true, record: { job: { status: 'succeeded', result: { detections: [expect.objectContaining({ label: 'bear' })] } } } });
     for (const stage of ['queue', 'download', 'decode', 'inference', 'postprocess', 'total'] as const) expect(done.record.job.timings_ms![stage]).toBeGreaterThanOrEqual(0);
+    // The answer holds in Redis and the outbox keeps the job until the record is stored.
+    expect((await stores.jobs.get(data.id))?.record?.job).toEqual(done.record.job);
+    expect(await storage.exists(storageKeys.pending(data.id))).toBe(true);
+    await after.drain();
     expect(JSON.parse((await storage.get(storageKeys.result(data.id)))!.toString()).job).toEqual(done.record.job);
+    expect(await storage.exists(storageKeys.pending(data.id))).toBe(false);
+    expect(await counted()).toBe(before + 1);
     // A takeover of a job that already ended completes from its record and computes nothing.
     const again = await handleDetectJob(deps(), data, { failed: 0, crashed: 1 }, new Date());
     expect(again).toMatchObject({ kind: 'final', done: { claimed: false, record: { job: { finished_at: done.record.job.finished_at } } } });

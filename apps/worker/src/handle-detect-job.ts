@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '@spotter/config';
-import type { Finalized } from '@spotter/jobs';
+import type { Claim } from '@spotter/jobs';
 import type { Observation } from '@spotter/monitoring';
 import { DependencyUnavailableError, failedRecord, isRetryable, JobErasedError, JobTimeoutError, SpotterError, withTimeout, type DetectJobData, type JobRecord } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
@@ -32,7 +32,7 @@ export interface Attempt {
 
 /** How the queue should treat the job after this attempt. */
 export type AttemptOutcome =
-  | { kind: 'final'; done: Finalized }
+  | { kind: 'final'; done: Claim }
   /** A dependency is down: try again after `delayMs` without spending an attempt. */
   | { kind: 'wait'; delayMs: number }
   /** Failed, with attempts left: let the queue retry with backoff. */
@@ -58,16 +58,16 @@ export async function handleDetectJob(deps: DetectDeps, data: DetectJobData, att
 async function attemptJob(deps: DetectDeps, data: DetectJobData, attempt: Attempt, startedAt: Date): Promise<AttemptOutcome> {
   const { config, log } = deps;
   const begun = await deps.jobs.begin(data, startedAt.toISOString());
-  if ('final' in begun) return { kind: 'final', done: await recordOutcome(deps.record, data, begun.final, {}, { repeat: true }) };
+  if ('final' in begun) return { kind: 'final', done: await recordOutcome(deps.record, data, begun.final, undefined, { repeat: true }) };
   const used = attempt.failed + attempt.crashed;
   const fail = (code: string, message: string) => failedRecord(data, { startedAt: begun.startedAt, error: { code, message } });
   let record: JobRecord;
-  let observation: Observation = {};
+  let observe: (() => Observation) | undefined;
   if (used >= config.jobs.attempts) {
     record = fail('WORKER_LOST', `the worker running this job stopped ${attempt.crashed} time(s) before finishing it; attempts are used up`);
   } else {
     try {
-      ({ record, observation } = await withTimeout(
+      ({ record, observe } = await withTimeout(
         (async () => {
           const t0 = performance.now();
           const image = await fetchImage(deps.storage, data);
@@ -98,7 +98,7 @@ async function attemptJob(deps: DetectDeps, data: DetectJobData, attempt: Attemp
   }
   // A shadow run reads the original after the job has answered: it deletes it when retention is 0.
   const shadowed = Boolean(data.shadow) && record.job.status === 'succeeded';
-  const done = await recordOutcome(deps.record, data, record, observation, { keepImage: shadowed });
+  const done = await recordOutcome(deps.record, data, record, observe, { keepImage: shadowed });
   if (done.claimed && shadowed) deps.shadows.offer(data, done.record);
   return { kind: 'final', done };
 }

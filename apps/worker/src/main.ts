@@ -7,6 +7,7 @@ import { ModelError, probe, QueueNames } from '@spotter/shared';
 import { createStorage } from '@spotter/storage';
 import { createRedis, createStores, detectWorkerOptions } from '@spotter/stores';
 import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
+import { AfterAnswer } from './after-answer.js';
 import { detectProcessor } from './detect-processor.js';
 import { ModelPool } from './model-pool.js';
 import { startOpsServer } from './ops-server.js';
@@ -56,8 +57,9 @@ const shadows = new ShadowRunner({
 });
 const base = { connection, prefix: stores.queue.prefix };
 
+const after = new AfterAnswer(log);
 const processDetect = detectProcessor(
-  { config, storage, models, jobs: stores.jobs, shadows, log, record: { lifecycle, profiles: stores.profiles, rollout, metrics, log } },
+  { config, storage, models, jobs: stores.jobs, shadows, log, record: { lifecycle, after, profiles: stores.profiles, rollout, metrics, log } },
   log,
   metrics,
 );
@@ -109,6 +111,7 @@ async function shutdown(signal: string) {
   }, config.jobs.timeoutMs + 15_000).unref();
   // close() stops taking jobs and waits for the active ones to finish.
   await Promise.allSettled([detectWorker.close(), batchWorker.close(), webhookWorker.close()]);
+  await after.drain();
   await shadows.close();
   await Promise.allSettled([stores.queue.close(), models.closeAll(), tracing.shutdown()]);
   ops.server.close();

@@ -22,9 +22,16 @@ export interface WebhookDeps {
  * entry is closed. Throws to have the queue retry.
  */
 export async function deliverJobWebhook(deps: WebhookDeps, data: WebhookJobData, lastAttempt: boolean): Promise<number> {
-  const record = (await deps.jobs.get(data.job_id))?.record ?? (await deps.files.loadResult(data.job_id));
+  const inRedis = (await deps.jobs.get(data.job_id))?.record;
+  const record = inRedis ?? (await deps.files.loadResult(data.job_id));
   // Erased meanwhile: nothing to announce, nothing to retry.
   if (!record?.webhook_url) return 0;
+  // The outbox entry may only close once the record is stored (the worker stores it after
+  // answering, and may have died in between).
+  const closeOutbox = async () => {
+    if (inRedis && !(await deps.files.hasResult(data.job_id))) await deps.files.saveResult(inRedis);
+    await deps.files.deletePending(data.job_id);
+  };
   const url = record.webhook_url;
   const job = toJobView(record.job, deps.publicUrl, null, imageHold(record.job, record.image_key, deps.retention));
   const body = JSON.stringify({ event: data.event, job });
@@ -32,14 +39,14 @@ export async function deliverJobWebhook(deps: WebhookDeps, data: WebhookJobData,
   try {
     const status = await sendSignedWebhook(deps.policy, url, body, `${data.job_id}.${data.event}`);
     await deps.webhooks.record(data.job_id, url, 'delivered', { at, status_code: status, error: null });
-    await deps.files.deletePending(data.job_id).catch(() => undefined);
+    await closeOutbox().catch(() => undefined);
     return status;
   } catch (err) {
     const giveUp = lastAttempt || !isRetryable(err);
     const statusCode = err instanceof WebhookDeliveryError ? err.statusCode : null;
     await deps.webhooks.record(data.job_id, url, giveUp ? 'failed' : 'pending', { at, status_code: statusCode, error: (err as Error).message });
     // Delivered or given up, the outbox entry can go; if storage is down the reconciler closes it later.
-    if (giveUp) await deps.files.deletePending(data.job_id).catch(() => undefined);
+    if (giveUp) await closeOutbox().catch(() => undefined);
     throw err;
   }
 }

@@ -52,6 +52,10 @@ export class JobFiles {
     return this.storage.put(storageKeys.result(record.job.id), Buffer.from(JSON.stringify(record)), 'application/json');
   }
 
+  hasResult(id: string): Promise<boolean> {
+    return this.storage.exists(storageKeys.result(id));
+  }
+
   async loadResult(id: string): Promise<JobRecord | null> {
     const bytes = await this.storage.get(storageKeys.result(id));
     return bytes ? JobRecord.parse(JSON.parse(bytes.toString('utf8'))) : null;

@@ -9,8 +9,8 @@ const ms = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * Stage 2: decode to the model's input and run it; the succeeded record with per-stage
- * timings, and the monitoring observation of the pixels already decoded (no pixel leaves
- * the worker). `fetchedIn` is how long stage 1 took.
+ * timings, and how to observe the pixels already decoded for monitoring (no pixel leaves the
+ * worker; the observation is made after the answer). `fetchedIn` is how long stage 1 took.
  */
 export async function detectImage(
   models: ModelPool,
@@ -19,7 +19,7 @@ export async function detectImage(
   startedAt: string,
   fetchedIn: { start: number; end: number },
   maxPixels: number,
-): Promise<{ record: JobRecord; observation: Observation }> {
+): Promise<{ record: JobRecord; observe: () => Observation }> {
   return models.use(data.model, async (detector) => {
     const t1 = performance.now();
     const img = await decodeToFit(bytes, detector.inputSize, maxPixels);
@@ -27,7 +27,6 @@ export async function detectImage(
     // Batch images yield the inference thread to realtime jobs.
     const out = await detector.detect(img, data.min_score, data.batch ? 'low' : 'high');
     const t3 = performance.now();
-    const observation = imageObservation(img, bytes, format, out.detections);
     const finishedAt = new Date();
     // The stages as spans of the active (process) span, from the times measured above.
     const epoch = (t: number) => performance.timeOrigin + t;
@@ -55,6 +54,6 @@ export async function detectImage(
         detections: out.detections,
       },
     });
-    return { record, observation };
+    return { record, observe: () => imageObservation(img, bytes, format, out.detections) };
   });
 }
