@@ -201,7 +201,7 @@ const baselineOpen = await underLoad(baselinePids, () => openLoop(baseline.url, 
 
 // 7. Phone-size photos: 12 MP JPEGs, through both.
 say('phone photos: making 12 MP JPEGs from the dataset');
-const phones = await makePhonePhotos(images, 24);
+const phones = await makePhonePhotos(images, 16);
 const phoneDecode = await measureDecode(phones.slice(0, 12), 416, config.images.maxPixels);
 const phoneStages = await measureStageCpu(config, phones, phones.length);
 say('phone photos: baseline, closed loop c=16');
