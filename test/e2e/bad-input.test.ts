@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corruptPng, datasetImage, pngHeaderOnly, truncatedJpeg } from '../support/images.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
+import { until } from '../support/until.js';
 
 const MAX_UPLOAD = 1024 * 1024;
 
@@ -95,7 +96,11 @@ describe('bad input: a clear 4xx, nothing lost, nothing written outside storage,
       ids.push(res.body.id as string);
     }
     for (const id of ids) expect((await getJson(`${spotter.url}/v1/jobs/${id}?wait=30`)).body.status).toBe('succeeded');
-    const files = await listFiles(spotter.storageDir);
+    // Records are stored just after the answers: wait for the outbox to close.
+    const files = await until(async () => {
+      const all = await listFiles(spotter.storageDir);
+      return all.some((f) => f.startsWith('pending/') || f.endsWith('.tmp')) ? undefined : all;
+    }, 10_000);
     for (const f of files) expect(f).toMatch(/^(images\/[0-9a-f-]{36}|results\/[0-9a-f-]{36}\.json|annotated\/[0-9a-f-]{36}\.jpg)$/);
     expect(files.filter((f) => f.startsWith('images/'))).toHaveLength(ids.length);
     const parent = await readdir(path.dirname(spotter.storageDir));

@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '@spotter/config';
 import { root } from '../../scripts/lib.mjs';
 import { datasetImage } from '../support/images.js';
 import { declaredMetrics, parsePrometheus, valueOf, type Sample } from '../support/prometheus-text.js';
@@ -140,7 +141,12 @@ describe('observability', () => {
       }
       await postForm(`${spotter.url}/v1/jobs`, Buffer.from('plain text, not an image'), {}, AUTH);
       api = await scrape(`${spotter.url}/metrics`);
-      worker = await scrape(workerMetricsUrl);
+      // The worker counts a job just after answering it.
+      const counted = (s: Sample[]) => valueOf(s, 'spotter_jobs_total', { model: 'yolox_nano', status: 'succeeded', code: '' }) - valueOf(before.worker, 'spotter_jobs_total', { model: 'yolox_nano', status: 'succeeded', code: '' });
+      worker = await until(async () => {
+        const s = await scrape(workerMetricsUrl);
+        return counted(s) >= N ? s : undefined;
+      }, 10_000);
     });
     const delta = (which: 'api' | 'worker', name: string, labels: Record<string, string> = {}) =>
       valueOf(which === 'api' ? api : worker, name, labels) - valueOf(before[which], name, labels);
@@ -160,7 +166,7 @@ describe('observability', () => {
         expect(delta('worker', 'spotter_job_stage_duration_seconds_count', { stage }), stage).toBe(N);
       }
       expect(delta('worker', 'spotter_inference_batch_size_count')).toBe(N);
-      expect(valueOf(worker, 'spotter_worker_concurrency')).toBe(2);
+      expect(valueOf(worker, 'spotter_worker_concurrency')).toBe(loadConfig({}).worker.concurrency);
       expect(valueOf(worker, 'spotter_worker_busy_slots')).toBe(0);
       expect(valueOf(worker, 'spotter_model_load_seconds', { model: 'yolox_nano' })).toBeGreaterThan(0);
       for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds']) {

@@ -53,7 +53,14 @@ describe('model quality monitoring: evaluation baseline, Page-Hinkley per window
         }
       }),
     );
-    return { from: from.toISOString(), to: new Date(Date.now() + 1).toISOString(), jobs };
+    // A job is counted just after its answer: the window ends once it holds them all.
+    let to = '';
+    await until(async () => {
+      to = new Date(Date.now() + 1).toISOString();
+      const counted = (await getJson(`${spotter.url}/v1/monitoring/drift?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to)}`)).body.window.count;
+      return counted >= bodies.length ? true : undefined;
+    }, 10_000);
+    return { from: from.toISOString(), to, jobs };
   }
 
   const drift = async (w: { from: string; to: string }, slice?: string) =>

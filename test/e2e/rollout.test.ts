@@ -113,8 +113,12 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     await post(spotter, '/v1/rollout', { mode: 'canary', candidate: 'yolox_nano_strict', share: 1, guards: { min_jobs: 10 } });
     const jobs = await runJobs(spotter, 3);
     for (const job of jobs) expect(job.result.model.name).toBe('yolox_nano_strict');
-    const { body } = await getJson(`${spotter.url}/v1/rollout`, ADMIN);
-    expect(body.canary.candidate).toMatchObject({ jobs: 3, failed: 0 });
+    // Jobs are counted just after their answers.
+    const canary = await until(async () => {
+      const c = (await getJson(`${spotter.url}/v1/rollout`, ADMIN)).body.canary.candidate;
+      return c.jobs === 3 ? c : undefined;
+    }, 10_000);
+    expect(canary).toMatchObject({ jobs: 3, failed: 0 });
     expect((await post(spotter, '/v1/rollout/promote')).body).toMatchObject({ live: 'yolox_nano_strict', mode: 'none', last_event: { action: 'promoted' } });
     const [after] = await runJobs(spotter, 1);
     expect(after.result.model.name).toBe('yolox_nano_strict');
@@ -126,7 +130,11 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     await post(spotter, '/v1/rollout', { mode: 'canary', candidate: 'broken', share: 1 });
     const jobs = await runJobs(spotter, 3);
     for (const job of jobs) expect(job.error.code).toBe('MODEL_ERROR');
-    const { body } = await getJson(`${spotter.url}/v1/rollout`, ADMIN);
+    // The guards judge just after the jobs have answered.
+    const body = await until(async () => {
+      const state = (await getJson(`${spotter.url}/v1/rollout`, ADMIN)).body;
+      return state.mode === 'none' ? state : undefined;
+    }, 10_000);
     expect(body).toMatchObject({ mode: 'none', live: 'yolox_nano_strict', last_event: { action: 'rolled_back_automatically', candidate: 'broken', by: 'guard' } });
     expect(body.history.map((e: { action: string }) => e.action)).toEqual(['rolled_back_automatically', 'started', 'promoted', 'started', 'rolled_back', 'started']);
     // The very next job goes to the live model: routing reads the rollout state, no cache to expire.

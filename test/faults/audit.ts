@@ -24,8 +24,9 @@ export interface Audit {
   recoveryS: number;
 }
 
+/** The job as its record holds it: without what a view derives (links, webhook attempts, whether the image is still held). */
 const strip = (view: Record<string, unknown>) => {
-  const { links: _l, webhook: _w, ...core } = view;
+  const { links: _l, webhook: _w, image: _i, ...core } = view;
   return core;
 };
 
