@@ -20,6 +20,8 @@ describe('Redis unavailable: every route answers 503 with Retry-After, never 500
 
   it('answers 503 on job, model, rollout and monitoring routes; keeps /metrics up; readiness within a second', async () => {
     const job = await postForm(`${stack.url}/v1/jobs`, await datasetImage());
+    const backlog = async () => parsePrometheus(await (await fetch(`${stack.url}/metrics`)).text()).filter((s) => s.name === 'spotter_queue_backlog');
+    expect((await backlog()).length).toBeGreaterThan(0);
     await stack.redis.stop();
     for (const route of ['/v1/models', '/v1/rollout', '/v1/monitoring/drift', '/v1/monitoring/alarms', `/v1/jobs/${job.body.id}`, '/v1/jobs']) {
       const res = await getJson(`${stack.url}${route}`);
@@ -32,6 +34,8 @@ describe('Redis unavailable: every route answers 503 with Retry-After, never 500
     const metrics = await fetch(`${stack.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(valueOf(parsePrometheus(await metrics.text()), 'spotter_redis_up')).toBe(0);
+    // The queue gauges are left out rather than repeated stale.
+    expect(await backlog()).toEqual([]);
     for (const url of [`${stack.url}/readyz`, `http://127.0.0.1:${workerPort}/readyz`]) {
       const t0 = Date.now();
       const res = await fetch(url);

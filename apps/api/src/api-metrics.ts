@@ -13,8 +13,11 @@ type DriftGaugeSource = () => Promise<{ metrics: { name: string; score: number; 
  */
 export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, ping: () => Promise<unknown>) {
   const registry = createRegistry('spotter-api');
-  /** Runs a Redis-backed collect; a failure leaves those gauges out instead of failing the scrape. */
-  const fromRedis = (fn: () => Promise<void>) => fn().catch(() => undefined);
+  /**
+   * Runs a Redis-backed collect; a failure empties that gauge (no stale value is exported)
+   * instead of failing the scrape.
+   */
+  const fromRedis = (gauge: prom.Gauge, fn: () => Promise<void>) => fn().catch(() => gauge.reset());
   new prom.Gauge({
     name: 'spotter_redis_up',
     help: '1 when this scrape could reach Redis, else 0 (the queue and drift gauges are then left out)',
@@ -46,7 +49,7 @@ export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, p
       labelNames: ['queue', 'state'],
       registers: [registry],
       async collect() {
-        await fromRedis(async () => {
+        await fromRedis(this, async () => {
           for (const [q, counts] of Object.entries(await queue.counts())) for (const [state, n] of Object.entries(counts)) this.set({ queue: q, state }, n);
         });
       },
@@ -57,7 +60,7 @@ export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, p
       labelNames: ['queue'],
       registers: [registry],
       async collect() {
-        await fromRedis(async () => {
+        await fromRedis(this, async () => {
           for (const [q, c] of Object.entries(await queue.counts())) this.set({ queue: q }, c.waiting + c.prioritized + c.delayed);
         });
       },
@@ -68,7 +71,7 @@ export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, p
       labelNames: ['queue'],
       registers: [registry],
       async collect() {
-        await fromRedis(async () => {
+        await fromRedis(this, async () => {
           for (const [q, age] of Object.entries(await queue.oldestWaitingAgeS())) this.set({ queue: q }, age);
         });
       },
@@ -79,7 +82,7 @@ export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, p
       labelNames: ['metric'],
       registers: [registry],
       async collect() {
-        await fromRedis(async () => {
+        await fromRedis(this, async () => {
           const report = await lastDrift();
           this.reset();
           for (const m of report?.metrics ?? []) this.set({ metric: m.name }, m.score);
@@ -92,7 +95,7 @@ export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, p
       labelNames: ['metric'],
       registers: [registry],
       async collect() {
-        await fromRedis(async () => {
+        await fromRedis(this, async () => {
           const report = await lastDrift();
           this.reset();
           for (const m of report?.metrics ?? []) this.set({ metric: m.name }, STATUS_VALUE[m.status] ?? -1);
