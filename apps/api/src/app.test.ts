@@ -8,6 +8,7 @@ import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '@spotter/config';
 import { createLogger } from '@spotter/telemetry';
+import { routesOf } from '../../../test/support/route-table.js';
 import { composeApi } from './compose-api.js';
 
 // The whole API in this process, against the run's real Redis and a temporary folder, with
@@ -19,20 +20,6 @@ const OTHER = { authorization: 'Bearer app-tenant-0002' };
 const ADMIN = { authorization: 'Bearer app-admin-00001' };
 const METRICS = { authorization: 'Bearer app-metrics-token-0001' };
 const image = () => readFile(path.join(ROOT, '..', 'shared', 'datasets', 'coco-val128', 'images', '000000000139.jpg'));
-
-/** Every (method, path) the app routes, from Express' own tables. */
-function routesOf(app: Express): string[] {
-  const out: string[] = [];
-  const walk = (stack: { route?: { path: string | string[]; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }[], prefix = '') => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const p of [layer.route.path].flat()) for (const m of Object.keys(layer.route.methods)) out.push(`${m.toUpperCase()} ${prefix}${p}`);
-      } else if (layer.handle?.stack) walk(layer.handle.stack as typeof stack, prefix);
-    }
-  };
-  walk((app as unknown as { router: { stack: Parameters<typeof walk>[0] } }).router.stack);
-  return [...new Set(out)];
-}
 
 describe('the API in-process, route by route', () => {
   let server: Server;
