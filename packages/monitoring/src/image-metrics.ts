@@ -111,8 +111,8 @@ const STD_LUMA_SUM = [
 ].reduce((a, b) => a + b, 0);
 
 /**
- * Output metrics of one image's detections (before the job's min_score filter is applied by
- * the client). `box_size` (COCO's size of each box) is no metric of its own: it keys the
+ * Output metrics of one image's detections, counted at fixed score cuts (0.25, 0.5) whatever
+ * `min_score` the job asked for, so that jobs with different filters stay comparable. `box_size` (COCO's size of each box) is no metric of its own: it keys the
  * per-box metrics into size slices.
  */
 export function outputMetrics(detections: readonly Detection[], width: number, height: number): Observation {
