@@ -34,7 +34,9 @@ export default defineConfig({
   base: '/console/',
   // The "extern wasm" builds load their runtime from env.wasm.wasmPaths (the copied files)
   // instead of inlining it into our bundle, where its worker threads could not find it.
-  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
+  // Workspace packages are bundled from their sources ("spotter-source"): their dist/ may not
+  // be built yet (a clean clone builds the console first), and the build stamp hashes sources.
+  resolve: { conditions: ['spotter-source', 'onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   define: { __ORT_PATH__: JSON.stringify(`/console/ort/${ortVersion}/`) },
   build: {
     outDir: 'dist',
