@@ -10,7 +10,7 @@ import { loadConfig } from '@spotter/config';
 import { finalizeJob, JobFiles, lifecycleDeps } from '@spotter/jobs';
 import { DetectJobData, QueueNames, succeededRecord, type Detection } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
-import { createRedis, createStores, detectWorkerOptions } from '@spotter/stores';
+import { createRedis, createStores, workerLockOptions } from '@spotter/stores';
 
 /** Storage that keeps nothing: results and outbox deletes of the routing run are not Redis work. */
 const discard: ObjectStorage = {
@@ -50,7 +50,7 @@ const worker = new Worker(
     });
     return (await finalizeJob(lifecycle, data, record)).record;
   },
-  { connection, prefix: stores.queue.prefix, concurrency: Number(process.env.ROUTING_CONCURRENCY ?? config.worker.concurrency), ...detectWorkerOptions(config) },
+  { connection, prefix: stores.queue.prefix, concurrency: Number(process.env.ROUTING_CONCURRENCY ?? config.worker.concurrency), ...workerLockOptions(config) },
 );
 worker.on('completed', () => finished++);
 worker.on('error', (err) => process.stderr.write(`routing worker: ${err.message}\n`));

@@ -17,7 +17,12 @@ export interface Audit {
   byCode: Record<string, number>;
   /** Jobs whose outcome was computed more than once (at-least-once allows it; counted). */
   processedTwice: number;
-  webhooks: { delivered: number; duplicates: number; missing: number; unsigned: number };
+  /**
+   * Webhooks are at least once: a delivery in flight when its worker dies is made again
+   * (`duplicates`), always under the same `webhook-id`, so a receiver can drop the repeat
+   * (`differentIds` counts jobs whose deliveries did not share one).
+   */
+  webhooks: { delivered: number; duplicates: number; differentIds: number; missing: number; unsigned: number };
   /** GET, the stored record and the webhook body disagree. */
   mismatched: number;
   /** Seconds from the first fault to the last job final. */
@@ -68,7 +73,7 @@ export async function auditJobs(stack: AuditTarget, ids: string[], opts: { timeo
     byStatus: {},
     byCode: {},
     processedTwice: 0,
-    webhooks: { delivered: 0, duplicates: 0, missing: 0, unsigned: 0 },
+    webhooks: { delivered: 0, duplicates: 0, differentIds: 0, missing: 0, unsigned: 0 },
     mismatched: 0,
     recoveryS: opts.faultAt ? Math.round((lastFinal - opts.faultAt) / 100) / 10 : 0,
   };
@@ -89,6 +94,7 @@ export async function auditJobs(stack: AuditTarget, ids: string[], opts: { timeo
     }
     audit.webhooks.delivered++;
     audit.webhooks.duplicates += got.length - 1;
+    if (new Set(got.map((d) => d.headers['webhook-id'])).size > 1) audit.webhooks.differentIds++;
     for (const d of got) {
       if (!verifyWebhook(WEBHOOK_SECRET, String(d.headers['spotter-signature']), d.body)) audit.webhooks.unsigned++;
       if (!isDeepStrictEqual(strip(JSON.parse(d.body).job), strip(view))) audit.mismatched++;

@@ -26,6 +26,6 @@ describe(`a webhook receiver failing for ${OUTAGE_S} s`, () => {
     await report(`webhook receiver answering 500 for ${OUTAGE_S} s`, { refused_attempts: refusedAttempts, ...audit });
     expect(refusedAttempts).toBeGreaterThan(0);
     expect(audit).toMatchObject({ lost: 0, mismatched: 0, byStatus: { succeeded: JOBS } });
-    expect(audit.webhooks).toEqual({ delivered: JOBS, duplicates: 0, missing: 0, unsigned: 0 });
+    expect(audit.webhooks).toEqual({ delivered: JOBS, duplicates: 0, differentIds: 0, missing: 0, unsigned: 0 });
   });
 });

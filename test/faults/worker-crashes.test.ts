@@ -50,7 +50,9 @@ describe('worker crashes: every accepted job ends once, with its webhook', () =>
     await report('worker SIGKILL with jobs in hand', { kills: KILLS, takeover_s_max: Math.max(...takeovers), takeover_s: takeovers, ...audit });
     expect(audit.lost).toBe(0);
     expect(audit.byStatus).toEqual({ succeeded: ids.length });
-    expect(audit.webhooks).toMatchObject({ missing: 0, duplicates: 0, unsigned: 0 });
+    expect(audit.webhooks).toMatchObject({ missing: 0, differentIds: 0, unsigned: 0 });
+    // At least once: only deliveries in flight in a killed worker (8 at most each) come twice.
+    expect(audit.webhooks.duplicates).toBeLessThanOrEqual(KILLS * 8);
     expect(audit.mismatched).toBe(0);
     // SPOTTER_TAKEOVER_S=6 here: a dead worker's jobs are running again within it (plus a start-up).
     expect(Math.max(...takeovers)).toBeLessThan(6 + 10);

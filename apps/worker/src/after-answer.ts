@@ -1,11 +1,12 @@
 import type { Logger } from '@spotter/telemetry';
 
 /**
- * Work that follows a job's answer: storing its record, counting it for monitoring and the
- * rollout. Started on the next turn of the event loop, once the queue has been told the
- * outcome, so none of it sits between the model and the client. Nothing here decides an
- * outcome: a process that dies first leaves the job's outbox entry to the reconciler and
- * loses one observation. Shutdown waits for what is running.
+ * Work that follows an answer: storing a job's record, counting it for monitoring and the
+ * rollout, closing the outbox entry of a delivered webhook. Started on the next turn of the
+ * event loop, once the queue has been told the outcome, so none of it sits between the model
+ * and the client, or between a receiver's 200 and the queue's acknowledgement. Nothing here
+ * decides an outcome: a process that dies first leaves the job's outbox entry to the
+ * reconciler and loses one observation. Shutdown waits for what is running.
  */
 export class AfterAnswer {
   private readonly running = new Set<Promise<void>>();

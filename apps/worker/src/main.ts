@@ -5,7 +5,7 @@ import { lifecycleDeps } from '@spotter/jobs';
 import { ModelRegistry, Rollout } from '@spotter/models';
 import { ModelError, probe, QueueNames } from '@spotter/shared';
 import { createStorage } from '@spotter/storage';
-import { createRedis, createStores, detectWorkerOptions } from '@spotter/stores';
+import { createRedis, createStores, workerLockOptions } from '@spotter/stores';
 import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
 import { AfterAnswer } from './after-answer.js';
 import { detectProcessor } from './detect-processor.js';
@@ -66,7 +66,7 @@ const processDetect = detectProcessor(
 // Realtime jobs and batch images come from two queues, each with the full concurrency; batch
 // images start only while no realtime job is in hand here.
 const gate = new RealtimeFirst();
-const detectOptions = { ...base, concurrency: config.worker.concurrency, ...detectWorkerOptions(config) };
+const detectOptions = { ...base, concurrency: config.worker.concurrency, ...workerLockOptions(config) };
 const detectWorker = new Worker(QueueNames.detect, (job, token) => gate.realtime(() => processDetect(job, token)), detectOptions);
 const batchWorker = new Worker(
   QueueNames.detectBatch,
@@ -78,8 +78,9 @@ const batchWorker = new Worker(
 );
 const webhookWorker = new Worker(
   QueueNames.webhooks,
-  webhookProcessor({ ...lifecycle, publicUrl: config.http.publicUrl, policy: config.webhooks }, log, metrics),
-  { ...base, concurrency: 8 },
+  webhookProcessor({ ...lifecycle, publicUrl: config.http.publicUrl, policy: config.webhooks, later: (what, fn) => after.later(what, fn) }, log, metrics),
+  // A dead worker's deliveries move on within SPOTTER_TAKEOVER_S too (BullMQ's default is 30-60 s).
+  { ...base, concurrency: 8, ...workerLockOptions(config) },
 );
 for (const w of [detectWorker, batchWorker, webhookWorker]) w.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
 

@@ -14,6 +14,12 @@ export interface WebhookDeps {
   policy: DeliveryPolicy;
   publicUrl: string | undefined;
   retention: ImageRetention;
+  /**
+   * Runs bookkeeping once the delivery is acknowledged to the queue (the worker's AfterAnswer);
+   * without it, it runs inline. Between the receiver's 200 and the queue's acknowledgement, a
+   * worker that dies makes the delivery happen twice: that window is kept to one Redis write.
+   */
+  later?: (what: string, fn: () => Promise<void>) => void;
 }
 
 /**
@@ -39,7 +45,10 @@ export async function deliverJobWebhook(deps: WebhookDeps, data: WebhookJobData,
   try {
     const status = await sendSignedWebhook(deps.policy, url, body, `${data.job_id}.${data.event}`);
     await deps.webhooks.record(data.job_id, url, 'delivered', { at, status_code: status, error: null });
-    await closeOutbox().catch(() => undefined);
+    // A process that dies before this leaves the entry to the reconciler, which sees the delivery done.
+    const close = () => closeOutbox().catch(() => undefined);
+    if (deps.later) deps.later('closing the outbox', close);
+    else await close();
     return status;
   } catch (err) {
     const giveUp = lastAttempt || !isRetryable(err);

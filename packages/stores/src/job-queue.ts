@@ -26,12 +26,13 @@ export function jobOptions(cfg: Config) {
 }
 
 /**
- * How a worker holds its jobs. A job whose worker died is taken over within
- * SPOTTER_TAKEOVER_S: the lock expires after 2/3 of it and the stall check runs every 1/3.
- * BullMQ never fails a stalled job by itself (the limit is out of reach): the processor
- * sees the crashed attempts (`stalledCounter`) and ends the job with a record and a webhook.
+ * How a worker holds its jobs, detections and webhook deliveries alike. A job whose worker
+ * died is taken over within SPOTTER_TAKEOVER_S: the lock expires after 2/3 of it and the
+ * stall check runs every 1/3. BullMQ never fails a stalled job by itself (the limit is out of
+ * reach): the detect processor sees the crashed attempts (`stalledCounter`) and ends the job
+ * with a record and a webhook; a delivery is simply made again.
  */
-export function detectWorkerOptions(cfg: Config): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> {
+export function workerLockOptions(cfg: Config): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> {
   return {
     lockDuration: Math.round((cfg.jobs.takeoverMs * 2) / 3),
     stalledInterval: Math.round(cfg.jobs.takeoverMs / 3),
