@@ -63,8 +63,10 @@ const processDetect = detectProcessor(
   log,
   metrics,
 );
-// Realtime jobs and batch images come from two queues, each with the full concurrency; batch
-// images start only while no realtime job is in hand here.
+// Realtime jobs and batch images come from two queues. Batch images start only while no
+// realtime job is in hand here, and take half the slots (one per session by default: as fast
+// as four in flight, measured), so that a realtime job arriving meets fewer of them; the
+// sessions keep one free for realtime inputs while they come (onnx-detector.ts).
 const gate = new RealtimeFirst();
 const detectOptions = { ...base, concurrency: config.worker.concurrency, ...workerLockOptions(config) };
 const detectWorker = new Worker(QueueNames.detect, (job, token) => gate.realtime(() => processDetect(job, token)), detectOptions);
@@ -74,7 +76,7 @@ const batchWorker = new Worker(
     await gate.batchTurn();
     return processDetect(job, token);
   },
-  detectOptions,
+  { ...detectOptions, concurrency: Math.ceil(config.worker.concurrency / 2) },
 );
 const webhookWorker = new Worker(
   QueueNames.webhooks,

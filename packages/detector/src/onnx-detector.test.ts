@@ -61,6 +61,22 @@ describe('OnnxDetector with the real YOLOX-nano model', () => {
     }
   });
 
+  it('keeps a session free for realtime inputs while they come: batch inputs wait, a realtime one does not', async () => {
+    const img = await decodeToFit(await readFile(path.join(IMAGES, '000000000139.jpg')), 416, 4e7);
+    const pair = await OnnxDetector.load(spec(), MODEL, { executionProviders: ['cpu'], sessions: 2, intraOpThreads: 1 });
+    try {
+      await pair.detect(img, 0.25, 'high');
+      const batch = [1, 2, 3].map(() => pair.detect(img, 0.25, 'low'));
+      const realtime = await pair.detect(img, 0.25, 'high');
+      // With both sessions running batch images it would wait for one of them (a whole inference).
+      expect(realtime.timings.sessionWait).toBeLessThan(realtime.timings.inference / 2);
+      // The batch images still all run.
+      expect((await Promise.all(batch)).every((o) => o.detections.length === realtime.detections.length)).toBe(true);
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('refuses a file that is not a model, and a missing file', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-model-'));
     await writeFile(path.join(dir, 'junk.onnx'), Buffer.alloc(1000, 7));

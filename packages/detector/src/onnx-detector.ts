@@ -91,6 +91,8 @@ class SessionThread {
  */
 class SessionPool {
   private readonly waiting: Record<RunPriority, QueuedRun[]> = { high: [], low: [] };
+  /** When the last realtime input came (performance.now()). */
+  private lastHigh = -Infinity;
 
   private constructor(private readonly threads: SessionThread[]) {
     for (const t of threads) {
@@ -133,10 +135,21 @@ class SessionPool {
 
   /** Runs the model on the first free session; the input buffer is moved to its thread, not copied. */
   run(data: Float32Array, dims: number[], priority: RunPriority = 'high'): Promise<RunOutput> {
+    if (priority === 'high') this.lastHigh = performance.now();
     return new Promise((resolve, reject) => {
       this.waiting[priority].push({ data, dims, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /**
+   * Whether a low-priority input (a batch image, a shadow run) may take a free session now.
+   * While realtime inputs keep coming (one within the last second), one session stays free
+   * for them, so a realtime job never waits for a batch image's inference.
+   */
+  private mayRunLow(): boolean {
+    if (this.threads.length < 2 || performance.now() - this.lastHigh > 1000) return true;
+    return this.threads.filter((t) => !t.running).length > 1;
   }
 
   /** Runs the same input once on every session (warm-up), returning the first output. */
@@ -148,7 +161,7 @@ class SessionPool {
   private dispatch() {
     for (const t of this.threads) {
       if (t.running) continue;
-      const next = this.waiting.high.shift() ?? this.waiting.low.shift();
+      const next = this.waiting.high.shift() ?? (this.mayRunLow() ? this.waiting.low.shift() : undefined);
       if (!next) return;
       t.running = next;
       t.worker.postMessage({ data: next.data, dims: next.dims }, [next.data.buffer as ArrayBuffer]);
