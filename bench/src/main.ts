@@ -25,7 +25,7 @@ import { measureLayouts } from './layout.js';
 import { measureLimit } from './limit.js';
 import { makePhonePhotos, measureDecode } from './phone-photos.js';
 import { closedLoop, ingest, openLoop } from './load.js';
-import { procUsage, sampleProc, type ProcSample } from './proc-stats.js';
+import { machineTicks, procUsage, sampleProc, stealShare, type ProcSample } from './proc-stats.js';
 import { footprintReport, measureFootprints, type Variant } from './footprint.js';
 import { compare, table } from './report.js';
 import { startStack } from './stack.js';
@@ -49,6 +49,7 @@ const { values: args } = parseArgs({
   },
 });
 const seconds = Number(args.seconds);
+const ticksAtStart = machineTicks();
 const cores = os.cpus().length;
 const config = loadConfig({ SPOTTER_MODEL_DIR: path.join(root, 'models') });
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -265,7 +266,7 @@ await redis.stop();
 const c1 = e2e.find((r) => r.concurrency === 1);
 const cpu = { saturated_c16: cpuPerImage(atC16), stages_ms: stageCpu };
 const result = {
-  machine: { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10) },
+  machine: { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10), steal: stealShare(ticksAtStart, machineTicks()) },
   config: { layout: { sessions: config.model.sessions, intra_op_threads: config.model.intraOpThreads, worker_concurrency: config.worker.concurrency }, seconds_per_level: seconds, images: images.length },
   limit,
   layouts,
@@ -298,7 +299,7 @@ await writeFile(args.out, JSON.stringify(result, null, 2) + '\n');
 const ms = (s: { p50: number; p95: number; p99: number }) => `${s.p50} / ${s.p95} / ${s.p99}`;
 const cores3 = (p: Record<string, { cpu_cores: number }>) => ['api', 'worker1', 'redis', 'client'].map((k) => p[k]?.cpu_cores ?? '-').join(' / ');
 const lines = [
-  `## Spotter benchmark (${cores} cores, ${result.machine.cpu}, Node ${process.version}, load average ${result.machine.loadavg.join(' ')})`,
+  `## Spotter benchmark (${cores} cores, ${result.machine.cpu}, Node ${process.version}, load average ${result.machine.loadavg.join(' ')}, CPU stolen by the hypervisor ${(result.machine.steal * 100).toFixed(1)} %)`,
   '',
   `Worker layout: ${config.model.sessions} inference session(s) x ${config.model.intraOpThreads} intra-op thread(s), ${config.worker.concurrency} jobs in flight.`,
   '',

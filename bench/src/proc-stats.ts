@@ -32,3 +32,14 @@ export function procUsage(before: Record<string, ProcSample>, after: Record<stri
     ]),
   );
 }
+
+/** The machine's CPU ticks so far, all and stolen by the hypervisor (/proc/stat). */
+export function machineTicks(): { total: number; steal: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  return { total: cpu.slice(0, 8).reduce((a, b) => a + b, 0), steal: cpu[7] ?? 0 };
+}
+
+/** Share of CPU time the hypervisor gave to other guests between two readings: on a shared VM, how far to trust a run. */
+export const stealShare = (a: ReturnType<typeof machineTicks>, b: ReturnType<typeof machineTicks>) =>
+  Math.round(((b.steal - a.steal) / Math.max(1, b.total - a.total)) * 1000) / 1000;
