@@ -57,44 +57,37 @@ describe('Redis losing data under load: every 202 still ends final, with its web
   });
   afterAll(() => stack?.stop());
 
-  it('survives redis-server SIGKILLed and restarted from its AOF', async () => {
+  /** Steady load, the fault 1.5 s in; then every accepted job must end final, with its webhook. */
+  async function survives(scenario: string, fault: () => Promise<void>) {
     let faultAt = 0;
     const { accepted, statuses } = await steadyLoad(
       stack,
       async () => {
         await new Promise((r) => setTimeout(r, 1500));
         faultAt = Date.now();
-        await stack.redis.kill();
-        await new Promise((r) => setTimeout(r, 2000));
-        await stack.redis.start();
+        await fault();
       },
       { clients: CLIENTS },
     );
     const audit = await auditJobs(stack, accepted, { timeoutMs: 120_000, faultAt });
-    await report('redis-server SIGKILL under load, restarted from AOF', { http: statuses, ...audit });
+    await report(scenario, { http: statuses, ...audit });
     expect(audit.lost).toBe(0);
     expect(audit.byStatus).toEqual({ succeeded: accepted.length });
     expect(audit.webhooks.missing).toBe(0);
     expect(audit.mismatched).toBe(0);
+    return statuses;
+  }
+
+  it('survives redis-server SIGKILLed and restarted from its AOF', async () => {
+    const statuses = await survives('redis-server SIGKILL under load, restarted from AOF', async () => {
+      await stack.redis.kill();
+      await new Promise((r) => setTimeout(r, 2000));
+      await stack.redis.start();
+    });
     expect(Object.keys(statuses).filter((s) => s !== '202' && s !== '503')).toEqual([]);
   });
 
   it('survives FLUSHALL: the outbox in storage brings every accepted job back', async () => {
-    let faultAt = 0;
-    const { accepted, statuses } = await steadyLoad(
-      stack,
-      async () => {
-        await new Promise((r) => setTimeout(r, 1500));
-        faultAt = Date.now();
-        await stack.redis.flushall();
-      },
-      { clients: CLIENTS },
-    );
-    const audit = await auditJobs(stack, accepted, { timeoutMs: 120_000, faultAt });
-    await report('Redis FLUSHALL under load', { http: statuses, ...audit });
-    expect(audit.lost).toBe(0);
-    expect(audit.byStatus).toEqual({ succeeded: accepted.length });
-    expect(audit.webhooks.missing).toBe(0);
-    expect(audit.mismatched).toBe(0);
+    await survives('Redis FLUSHALL under load', () => stack.redis.flushall());
   });
 });
