@@ -30,8 +30,15 @@ export interface WebhookDeps {
 export async function deliverJobWebhook(deps: WebhookDeps, data: WebhookJobData, lastAttempt: boolean): Promise<number> {
   const inRedis = (await deps.jobs.get(data.job_id))?.record;
   const record = inRedis ?? (await deps.files.loadResult(data.job_id));
-  // Erased meanwhile: nothing to announce, nothing to retry.
-  if (!record?.webhook_url) return 0;
+  if (!record) {
+    // Still in the outbox, so not announced: its record is on its way (the worker stores it
+    // just after answering; after a Redis loss the reconciler claims it again). Try later:
+    // completing this delivery now would lose the event for good.
+    if (await deps.files.loadPending(data.job_id)) throw new Error("the job's final record is not readable yet; the delivery will be retried");
+    // Erased meanwhile: nothing to announce, nothing to retry.
+    return 0;
+  }
+  if (!record.webhook_url) return 0;
   // The outbox entry may only close once the record is stored (the worker stores it after
   // answering, and may have died in between).
   const closeOutbox = async () => {

@@ -1,0 +1,36 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '@spotter/config';
+import type { DetectJobData } from '@spotter/shared';
+import { FileStorage, storageKeys } from '@spotter/storage';
+import { createStores } from '@spotter/stores';
+import { deliverJobWebhook, type WebhookDeps } from './deliver-job-webhook.js';
+import { lifecycleDeps } from './lifecycle.js';
+
+// Real Redis and file storage: a delivery that finds no record must tell "not stored yet" from "erased".
+describe('a job webhook delivery without a readable record', () => {
+  let redis: Redis;
+  let deps: WebhookDeps;
+  beforeAll(async () => {
+    const config = loadConfig({ REDIS_URL: inject('redisUrl'), SPOTTER_QUEUE_PREFIX: `d${randomBytes(3).toString('hex')}` });
+    redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const storage = new FileStorage(await mkdtemp(path.join(os.tmpdir(), 'spotter-delivery-')));
+    deps = { ...lifecycleDeps(createStores(redis, config), storage, config), publicUrl: undefined, policy: config.webhooks };
+  });
+  afterAll(() => redis?.quit());
+
+  it('is retried while the job is in the outbox (its record is on its way), and dropped once the job is erased', async () => {
+    const id = randomUUID();
+    const data: DetectJobData = { id, owner: 'o', model: 'yolox_nano', min_score: 0.25, webhook_url: 'http://127.0.0.1:9/hook', created_at: new Date().toISOString(), image: { key: storageKeys.image(id), bytes: 1, format: 'jpeg', width: 1, height: 1 } };
+    await deps.files.savePending(data);
+    // Redis lost the record and the worker has not stored it yet: the event must not be lost.
+    await expect(deliverJobWebhook(deps, { job_id: id, event: 'job.succeeded' }, false)).rejects.toThrow(/not readable yet/);
+    // Erasure removes the outbox entry: nothing to announce, nothing to retry.
+    await deps.files.deletePending(id);
+    expect(await deliverJobWebhook(deps, { job_id: id, event: 'job.succeeded' }, false)).toBe(0);
+  });
+});
