@@ -61,13 +61,15 @@ export interface DriftOptions {
 }
 
 const total = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+/** Software timings (seconds) are compared against a p95 of at least this much. */
+const P95_FLOOR_S = 0.05;
 // Evidently's rule: hypothesis tests for up to 1000 reference values, distances beyond.
 const LARGE = 1000;
 
 function runTest(metric: Metric, ref: number[], cur: number[]): TestResult {
   // Software timings are judged as operators do, by their p95, not by their whole shape
   // (which follows the load).
-  if (metric.kind === 'software' && metric.type === 'numeric') return p95Ratio([...metric.edges, metric.edges.at(-1)! * 2], ref, cur);
+  if (metric.kind === 'software' && metric.type === 'numeric') return p95Ratio([...metric.edges, metric.edges.at(-1)! * 2], ref, cur, P95_FLOOR_S);
   const n = total(ref);
   const unique = ref.filter((c) => c > 0).length;
   if (metric.type === 'numeric' && unique > 5) {

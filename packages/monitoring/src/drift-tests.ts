@@ -119,8 +119,12 @@ export function binnedQuantile(counts: readonly number[], upperEdges: readonly n
   return upperEdges.at(-1)!;
 }
 
-/** Latency-like metrics: how many times the window's p95 is the reference's. */
-export function p95Ratio(upperEdges: readonly number[], ref: readonly number[], cur: readonly number[]): TestResult {
+/**
+ * Latency-like metrics: how many times the window's p95 is the reference's, or `floor` when
+ * the reference's is below it: a p95 going from 3 to 8 ms is no incident, and on geometric
+ * bins it is already two bins up.
+ */
+export function p95Ratio(upperEdges: readonly number[], ref: readonly number[], cur: readonly number[], floor = 0): TestResult {
   const r = binnedQuantile(ref, upperEdges, 0.95);
-  return { test: 'p95_ratio', score: binnedQuantile(cur, upperEdges, 0.95) / Math.max(r, 1e-9), pValue: null };
+  return { test: 'p95_ratio', score: binnedQuantile(cur, upperEdges, 0.95) / Math.max(r, floor, 1e-9), pValue: null };
 }
