@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, launchService, PRODUCTION_NODE_OPTIONS, root, stopService } from '../../scripts/lib.mjs';
 import { datasetImage } from '../support/images.js';
-import { MODEL_DIR, postForm, type SpotterProcess } from '../support/spotter.js';
+import { postForm, stackEnv, type SpotterProcess } from '../support/spotter.js';
 
 const run = promisify(execFile);
 const APPS = ['api', 'worker', 'cli'] as const;
@@ -37,19 +36,7 @@ describe('production build: pnpm deploy --prod, then plain node', () => {
     storageDir = await mkdtemp(path.join(os.tmpdir(), 'spotter-deploy-data-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      REDIS_URL: inject('redisUrl'),
-      SPOTTER_QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
-      SPOTTER_STORAGE: `file://${storageDir}`,
-      SPOTTER_MODEL_DIR: MODEL_DIR,
-      SPOTTER_METRICS_PORT: '0',
-      SPOTTER_URL: url,
-    };
+    env = { ...stackEnv(port, storageDir), NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, SPOTTER_URL: url };
     processes.push((await launchService('worker', path.join(dir, 'worker', 'dist', 'main.js'), env, /spotter worker ready/)) as SpotterProcess);
     processes.push((await launchService('api', path.join(dir, 'api', 'dist', 'main.js'), env, /spotter api listening/)) as SpotterProcess);
   }, 300_000);

@@ -34,10 +34,9 @@ export interface Spotter {
  * Starts the real API and worker processes against the run's Redis, isolated by a
  * queue prefix of their own; file storage in a temp dir unless `env` says otherwise.
  */
-export async function startSpotter(env: Record<string, string> = {}, { workers = 1 } = {}): Promise<Spotter> {
-  const storageDir = await mkdtemp(path.join(os.tmpdir(), 'spotter-data-'));
-  const port = await freePort();
-  const fullEnv: NodeJS.ProcessEnv = {
+/** The environment of a test stack: the run's Redis under a fresh queue prefix, file storage in `storageDir`. */
+export function stackEnv(port: number, storageDir: string): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     PORT: String(port),
@@ -47,9 +46,13 @@ export async function startSpotter(env: Record<string, string> = {}, { workers =
     SPOTTER_STORAGE: `file://${storageDir}`,
     SPOTTER_MODEL_DIR: MODEL_DIR,
     SPOTTER_METRICS_PORT: '0',
-    LOG_LEVEL: 'info',
-    ...env,
   };
+}
+
+export async function startSpotter(env: Record<string, string> = {}, { workers = 1 } = {}): Promise<Spotter> {
+  const storageDir = await mkdtemp(path.join(os.tmpdir(), 'spotter-data-'));
+  const port = await freePort();
+  const fullEnv: NodeJS.ProcessEnv = { ...stackEnv(port, storageDir), LOG_LEVEL: 'info', ...env };
   const startWorker = () => launch('worker', 'apps/worker/src/main.ts', fullEnv, /spotter worker ready/);
   const started = await Promise.all(Array.from({ length: workers }, startWorker));
   const api = await launch('api', 'apps/api/src/main.ts', fullEnv, /spotter api listening/);

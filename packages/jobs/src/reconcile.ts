@@ -48,7 +48,8 @@ async function reconcileJob(deps: ReconcileDeps, id: string, acceptedBefore: num
   const stored = await deps.jobs.get(id);
   if (stored?.record) {
     const record = stored.record;
-    await deps.files.saveResult(record);
+    // An entry can stay for an hour while its webhook is retried: write the record once, not every pass.
+    if (!(await deps.files.hasResult(id))) await deps.files.saveResult(record);
     if (record.webhook_url) {
       const delivery = await deps.queue.webhookState(id);
       if (delivery === 'in-flight') return null;
