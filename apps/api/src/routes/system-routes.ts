@@ -4,7 +4,7 @@ import type { ObjectStorage } from '@spotter/storage';
 import type { ApiMetrics } from '../api-metrics.js';
 import { bearerToken } from '../middleware/auth.js';
 import { lazyHandler } from '../middleware/lazy-handler.js';
-import { openApiDocument } from '../openapi.js';
+import { openApiDocument } from '../openapi/openapi-document.js';
 
 export interface SystemDeps {
   ping: () => Promise<unknown>;

@@ -1,0 +1,31 @@
+import { ErrorBody, JobCreated, JobView, RolloutState, WebhookEvent } from '@spotter/shared';
+import { schema } from './common.js';
+import { jobPaths } from './job-paths.js';
+import { modelPaths } from './model-paths.js';
+import { monitoringPaths } from './monitoring-paths.js';
+import { systemPaths } from './system-paths.js';
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas the code validates with; one module of paths per area. */
+export function openApiDocument(version: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Spotter',
+      version,
+      description:
+        'Object detection as a service: upload an image, get boxes back by polling, waiting, or a signed webhook.',
+    },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'One of SPOTTER_API_KEYS' } },
+      schemas: {
+        Job: schema(JobView),
+        JobCreated: schema(JobCreated),
+        Error: schema(ErrorBody),
+        WebhookEvent: schema(WebhookEvent),
+        RolloutState: schema(RolloutState),
+      },
+    },
+    security: [{ apiKey: [] }],
+    paths: { ...jobPaths, ...modelPaths, ...monitoringPaths, ...systemPaths },
+  };
+}
