@@ -35,7 +35,7 @@ export async function measureStageCpu(config: Config, images: readonly Buffer[],
     const probe = await stage('api: probe (sniff, header, structure)', () => probeImage(bytes, config.images.maxPixels));
     await stage('api: storage put', () => storage.put(key, bytes));
     const read = await stage('worker: storage get', () => storage.get(key));
-    const img = await stage('worker: decode + resize', () => decodeToFit(read!, detector.inputSize, config.images.maxPixels));
+    const img = await stage('worker: decode + resize', () => decodeToFit(read!, detector.fit, config.images.maxPixels));
     const out = await stage('worker: inference (with pre/post-processing)', () => detector.detect(img, 0.25));
     sums['  of which pre/post-processing'] = (sums['  of which pre/post-processing'] ?? 0) + out.timings.preprocess + out.timings.postprocess;
     await stage('worker: monitoring observation', () => imageObservation(img, read!, probe.format, out.detections));

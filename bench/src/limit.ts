@@ -22,7 +22,7 @@ export async function measureLimit(config: Config, images: readonly Buffer[], co
   let next = 0;
   const one = async (i: number) => {
     const t0 = performance.now();
-    const img = await decodeToFit(images[i % images.length]!, detector.inputSize, config.images.maxPixels);
+    const img = await decodeToFit(images[i % images.length]!, detector.fit, config.images.maxPixels);
     const t1 = performance.now();
     const out = await detector.detect(img, 0.25);
     stages.decode.push(t1 - t0 + out.timings.preprocess);

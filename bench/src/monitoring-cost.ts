@@ -17,7 +17,7 @@ for (const pass of [0, 1]) {
   for (const f of files) {
     const bytes = await readFile(path.join(dir, f));
     const t0 = performance.now();
-    const img = await decodeToFit(bytes, detector.inputSize, config.images.maxPixels);
+    const img = await decodeToFit(bytes, detector.fit, config.images.maxPixels);
     const { detections } = await detector.detect(img, 0.25);
     const t1 = performance.now();
     imageObservation(img, bytes, 'jpeg', detections);

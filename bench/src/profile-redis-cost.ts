@@ -18,7 +18,7 @@ const dir = path.resolve(root, '..', 'shared', 'datasets', 'coco-val128', 'image
 const observations: Observation[] = [];
 for (const f of (await readdir(dir)).sort()) {
   const bytes = await readFile(path.join(dir, f));
-  const img = await decodeToFit(bytes, detector.inputSize, config.images.maxPixels);
+  const img = await decodeToFit(bytes, detector.fit, config.images.maxPixels);
   const { detections } = await detector.detect(img, 0.25);
   observations.push({ ...imageObservation(img, bytes, 'jpeg', detections), failed: 'false', latency_seconds: 0.1, queue_seconds: 0.01 });
 }

@@ -28,7 +28,7 @@ import {
   type Timing,
 } from '@spotter/quantize';
 import { ModelManifest } from '@spotter/shared';
-import { specFromManifest } from '@spotter/vision';
+import { planForFile, specFromManifest } from '@spotter/vision';
 import { root } from '../../scripts/lib.mjs';
 
 const { values: args } = parseArgs({
@@ -63,11 +63,11 @@ const calibrationFiles = split.calibration.slice(0, Number(args.images)).map((i)
 const floatBytes = await readFile(args.model);
 const model = readModel(floatBytes);
 const spec = specFromManifest(ModelManifest.parse({ name: 'float', file: path.basename(args.model) }), 'float');
-const inputSize = 416;
+const plan = planForFile(spec, floatBytes);
 
 say(`calibrating on ${calibrationFiles.length} images, evaluating on ${evalSet.images.length} held-out images`);
 let t0 = performance.now();
-const inputs = await calibrationTensors(calibrationFiles, spec, inputSize, 4e8);
+const inputs = await calibrationTensors(calibrationFiles, plan, 4e8);
 const tensors = [...new Set(VARIANTS.flatMap((v) => planQdq(graphOf(model), v.opts).tensors))];
 const stats = await collectStats(model, tensors, inputs, { histograms: true });
 const calibrationSeconds = (performance.now() - t0) / 1000;
@@ -97,7 +97,7 @@ for (const m of models) {
   rows.push({ name: m.name, what: m.what, bytes: m.bytes.length, quantized_ops: m.quantizedOps, accuracy: await accuracy(m.file, evalSet) });
 }
 
-const [input] = await calibrationTensors([split.heldOut[0]!.file], spec, inputSize, 4e8);
+const [input] = await calibrationTensors([split.heldOut[0]!.file], plan, 4e8);
 // The machine is shared: the load around the timings says how much to trust them.
 const loadBefore = os.loadavg().map((v) => Math.round(v * 100) / 100);
 const timing: Record<string, Record<string, unknown>> = {};

@@ -49,7 +49,7 @@ describe('spotter quantize on yolox_nano with coco-val128', () => {
     const m = (await ModelRegistry.load(dir, 'yolox_nano')).get('yolox_nano_int8');
     const detector = await OnnxDetector.load(specFromManifest(m, m.version), m.path, { executionProviders: ['cpu'], intraOpThreads: 1 });
     try {
-      const img = await decodeToFit(await readFile(path.join(DATASET, 'images', '000000000285.jpg')), detector.inputSize, 4e8);
+      const img = await decodeToFit(await readFile(path.join(DATASET, 'images', '000000000285.jpg')), detector.fit, 4e8);
       const { detections } = await detector.detect(img, 0.3);
       expect(detections.map((d) => d.label)).toContain('bear');
     } finally {

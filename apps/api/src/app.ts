@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
   // Routers declare full paths, so req.route names the whole route template in logs and metrics.
   app.use(jobRoutes(deps.jobs, config, metrics));
   app.use(batchRoutes(deps.batches));
-  app.use(modelRoutes(deps.registry, deps.rollout));
+  app.use(modelRoutes(deps.registry, deps.rollout, config.model.maxBytes));
   app.use(modelFileRoutes(deps.registry));
   app.use(monitoringRoutes(deps.monitoring));
   app.use(monitoringChartRoutes(deps.monitoring));

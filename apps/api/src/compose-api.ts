@@ -29,7 +29,12 @@ export async function composeApi(config: Config, log: Logger, version: string) {
   // Answer from the first request when Redis is there; start anyway (answering 503) when it is not.
   await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, 5000).unref())]);
   const storage = await createStorage(config.storage);
-  const registry = await ModelRegistry.load(config.model.dir, config.model.name);
+  const registry = await ModelRegistry.load(config.model.dir, config.model.name, {
+    storage,
+    cacheDir: config.model.cacheDir,
+    refreshMs: config.model.refreshMs,
+    onError: (err) => log.warn({ err: err.message }, 'model registry'),
+  });
   const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
   const waiters = new JobWaiters();
   const events = stores.queue.onDetectFinished(blocking, (id, rv) => waiters.notify(id, rv), (err) => log.warn({ err: err.message }, 'queue events error'));
@@ -69,6 +74,7 @@ export async function composeApi(config: Config, log: Logger, version: string) {
     app,
     storage,
     async close() {
+      registry.close();
       await Promise.allSettled([maintenance.stop(), events.close(), stores.queue.close()]);
       redis.disconnect();
       blocking.disconnect();

@@ -22,7 +22,7 @@ export async function monitorReferenceCommand(opts: { images: string; model?: st
   try {
     for (const [i, f] of files.entries()) {
       const bytes = await readFile(path.join(opts.images, f));
-      const img = await decodeToFit(bytes, detector.inputSize, config.images.maxPixels);
+      const img = await decodeToFit(bytes, detector.fit, config.images.maxPixels);
       const { detections } = await detector.detect(img, 0.25);
       addObservation(chunks[i % chunks.length]!, { ...imageObservation(img, bytes, sniffFormat(bytes) ?? 'unknown', detections), failed: 'false' });
     }

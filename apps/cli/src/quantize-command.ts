@@ -7,9 +7,7 @@ import {
   calibrationTensors,
   DEFAULT_CHROMIUM,
   DEFAULT_QUANTIZE,
-  inputShape,
   quantizeModel,
-  readModel,
   splitCalibration,
   timeInBrowser,
   timeInNode,
@@ -18,7 +16,7 @@ import {
 } from '@spotter/quantize';
 import type { Config } from '@spotter/config';
 import { ModelManifest } from '@spotter/shared';
-import { specFromManifest } from '@spotter/vision';
+import { planForFile, specFromManifest } from '@spotter/vision';
 import { evalCommand, resolveModel } from './eval-command.js';
 
 const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?)$/i;
@@ -61,7 +59,7 @@ export async function quantizeCommand(opts: QuantizeCommandOptions, config: Conf
   if (path.resolve(target) === path.resolve(source.path)) throw new Error(`--out ${opts.out} would overwrite the model being quantized`);
   const spec = specFromManifest(source, source.version);
   const floatBytes = await readFile(source.path);
-  const inputSize = inputShape(readModel(floatBytes))[2] ?? 416;
+  const plan = planForFile(spec, floatBytes);
 
   const split = splitCalibration(await imageFiles(opts.calibration), (f) => f);
   const calibrationFiles = split.calibration.slice(0, opts.images ?? split.calibration.length);
@@ -73,7 +71,7 @@ export async function quantizeCommand(opts: QuantizeCommandOptions, config: Conf
 
   const method = opts.method ?? DEFAULT_QUANTIZE.method;
   process.stderr.write(`calibrating on ${calibrationFiles.length} images (${method})\n`);
-  const inputs = await calibrationTensors(calibrationFiles, spec, inputSize, config.images.maxPixels);
+  const inputs = await calibrationTensors(calibrationFiles, plan, config.images.maxPixels);
   const result = await quantizeModel(floatBytes, inputs, { ...DEFAULT_QUANTIZE, method, ...(opts.keepFloat ? { keepFloat: new RegExp(opts.keepFloat) } : {}) });
   await writeFile(`${target}.part`, result.bytes);
   await rename(`${target}.part`, target);
@@ -88,7 +86,9 @@ export async function quantizeCommand(opts: QuantizeCommandOptions, config: Conf
     file: path.basename(target),
     sha256: createHash('sha256').update(result.bytes).digest('hex'),
     format: source.format,
-    input_size: inputSize,
+    input_size: source.input_size,
+    preprocess: source.preprocess,
+    decode: source.decode,
     labels: source.labels,
     score_threshold: source.score_threshold,
     nms_iou: source.nms_iou,
@@ -108,7 +108,7 @@ export async function quantizeCommand(opts: QuantizeCommandOptions, config: Conf
   );
   await writeFile(manifestFile, JSON.stringify({ ...manifest, eval_report: `${evalDir}/report.json` }, null, 2) + '\n');
 
-  const [input] = await calibrationTensors([split.heldOut[0]!], spec, inputSize, config.images.maxPixels);
+  const [input] = await calibrationTensors([split.heldOut[0]!], plan, config.images.maxPixels);
   const models = [
     { name: source.name, bytes: new Uint8Array(floatBytes) },
     { name: opts.out, bytes: result.bytes },

@@ -24,11 +24,17 @@ const log = createLogger('spotter-worker', config.log.level, traceFields);
 const metrics = createWorkerMetrics(config.worker.concurrency);
 
 // One session per model per process. The default model is loaded and warmed before any
-// job is taken; others load on first use.
-const registry = await ModelRegistry.load(config.model.dir, config.model.name);
+// job is taken; others load on first use, from the seeds or from Spotter's storage.
+const storage = await createStorage(config.storage);
+const registry = await ModelRegistry.load(config.model.dir, config.model.name, {
+  storage,
+  cacheDir: config.model.cacheDir,
+  refreshMs: config.model.refreshMs,
+  onError: (err) => log.warn({ err: err.message }, 'model registry'),
+});
 const models = new ModelPool(registry, config.model, config.model.maxLoaded, (d) => {
   metrics.modelLoad.set({ model: d.name }, d.loadMs / 1000);
-  log.info({ model: d.name, version: d.version, input: d.inputSize, sessions: d.parallelism, intra_op_threads: config.model.intraOpThreads, load_ms: Math.round(d.loadMs) }, 'model ready');
+  log.info({ model: d.name, version: d.version, input: `${d.input.width}x${d.input.height}`, family: d.plan.family.name, sessions: d.parallelism, intra_op_threads: config.model.intraOpThreads, load_ms: Math.round(d.loadMs) }, 'model ready');
 });
 try {
   await models.use(config.model.name, async () => undefined);
@@ -41,7 +47,6 @@ try {
 const connection = createRedis(config.redis.url, 'worker');
 connection.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
 const stores = createStores(connection, config);
-const storage = await createStorage(config.storage);
 const lifecycle = lifecycleDeps(stores, storage, config);
 const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
 const retention = config.images.retention;

@@ -70,7 +70,7 @@ export class ShadowRunner {
       if (!bytes) return null;
       let detections;
       try {
-        detections = await models.use(candidate, async (detector) => (await detector.detect(await decodeToFit(bytes, detector.inputSize, maxPixels), data.min_score, 'low')).detections);
+        detections = await models.use(candidate, async (detector) => (await detector.detect(await decodeToFit(bytes, detector.fit, maxPixels), data.min_score, 'low')).detections);
       } catch (err) {
         log.warn({ job_id: data.id, candidate, err }, 'shadow run failed: the candidate did not answer');
         return rollout.recordShadow(candidate, 'failed');

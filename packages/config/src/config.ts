@@ -59,6 +59,9 @@ export const EnvSchema = z.object({
   SPOTTER_PREDICT_TIMEOUT_MS: int(30_000, 100, 300_000),
   SPOTTER_MODEL_DIR: z.string().default('./models'),
   SPOTTER_MODEL: z.string().regex(/^[a-z0-9_.-]+$/i).default('yolox_nano'),
+  SPOTTER_MODEL_CACHE_DIR: z.string().optional(),
+  SPOTTER_MODEL_REFRESH_S: z.coerce.number().min(0).max(3600).default(5),
+  SPOTTER_MAX_MODEL_BYTES: int(256 * 1024 * 1024, 1),
   SPOTTER_EXECUTION_PROVIDERS: csv,
   SPOTTER_INFERENCE_SESSIONS: int(0, 0, 64),
   SPOTTER_INTRA_OP_THREADS: int(0, 0, 256),
@@ -216,6 +219,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     model: {
       dir: path.resolve(e.SPOTTER_MODEL_DIR),
       name: e.SPOTTER_MODEL,
+      /** Where registered models' files are cached, by sha256. */
+      cacheDir: path.resolve(e.SPOTTER_MODEL_CACHE_DIR ?? path.join(os.tmpdir(), 'spotter-model-cache')),
+      /** How often every process lists the models registered in storage (0: only when a name is not known). */
+      refreshMs: e.SPOTTER_MODEL_REFRESH_S * 1000,
+      /** The largest .onnx that POST /v1/models takes. */
+      maxBytes: e.SPOTTER_MAX_MODEL_BYTES,
       executionProviders: e.SPOTTER_EXECUTION_PROVIDERS.length ? e.SPOTTER_EXECUTION_PROVIDERS : ['cpu'],
       ...layout,
       maxLoaded: e.SPOTTER_MAX_LOADED_MODELS,

@@ -23,7 +23,7 @@ describe('OnnxDetector with the real YOLOX-nano model', () => {
   it('loads, checks shapes and reports name, version and input size', () => {
     expect(detector.name).toBe('yolox_nano');
     expect(detector.version).toBe('d39bee73564e');
-    expect(detector.inputSize).toBe(416);
+    expect(detector.input).toEqual({ width: 416, height: 416 });
   });
 
   it('finds the bear in COCO 285 with a box in original pixels, and respects min_score', async () => {

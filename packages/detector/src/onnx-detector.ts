@@ -3,7 +3,26 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { ModelError, type Detection } from '@spotter/shared';
-import { inputSizeOf, outputDecoders, postprocess, preprocess, type ModelInput, type ModelSpec } from '@spotter/vision';
+import {
+  blankInput,
+  buildFeeds,
+  checkOutputs,
+  fileHints,
+  ioFromSession,
+  outputTensors,
+  planFit,
+  planModel,
+  postprocess,
+  readOnnxFile,
+  type Feed,
+  type FileHints,
+  type FitTarget,
+  type ModelInput,
+  type ModelPlan,
+  type ModelSpec,
+  type RawOutput,
+  type SessionDescription,
+} from '@spotter/vision';
 
 export interface SessionOptions {
   executionProviders: readonly string[];
@@ -30,15 +49,10 @@ function checkProviders(requested: readonly string[]) {
   }
 }
 
-interface ThreadReady {
-  inputNames: string[];
-  outputNames: string[];
-  inputMetadata: { name: string; isTensor: boolean; shape: (number | string)[] }[];
-}
+type ThreadReady = SessionDescription;
 
 interface RunOutput {
-  data: Float32Array;
-  dims: number[];
+  outputs: RawOutput[];
   /** Time the session itself spent, without waiting for earlier calls. */
   runMs: number;
 }
@@ -47,8 +61,7 @@ interface RunOutput {
 export type RunPriority = 'high' | 'low';
 
 interface QueuedRun {
-  data: Float32Array;
-  dims: number[];
+  feeds: Feed[];
   resolve: (v: RunOutput) => void;
   reject: (e: Error) => void;
 }
@@ -133,11 +146,11 @@ class SessionPool {
     return this.threads.length;
   }
 
-  /** Runs the model on the first free session; the input buffer is moved to its thread, not copied. */
-  run(data: Float32Array, dims: number[], priority: RunPriority = 'high'): Promise<RunOutput> {
+  /** Runs the model on the first free session; the input buffers are moved to its thread, not copied. */
+  run(feeds: Feed[], priority: RunPriority = 'high'): Promise<RunOutput> {
     if (priority === 'high') this.lastHigh = performance.now();
     return new Promise((resolve, reject) => {
-      this.waiting[priority].push({ data, dims, resolve, reject });
+      this.waiting[priority].push({ feeds, resolve, reject });
       this.dispatch();
     });
   }
@@ -153,8 +166,8 @@ class SessionPool {
   }
 
   /** Runs the same input once on every session (warm-up), returning the first output. */
-  async runOnEach(make: () => Float32Array, dims: number[]): Promise<RunOutput> {
-    const outs = await Promise.all(this.threads.map(() => this.run(make(), dims)));
+  async runOnEach(make: () => Feed[]): Promise<RunOutput> {
+    const outs = await Promise.all(this.threads.map(() => this.run(make())));
     return outs[0]!;
   }
 
@@ -164,7 +177,7 @@ class SessionPool {
       const next = this.waiting.high.shift() ?? (this.mayRunLow() ? this.waiting.low.shift() : undefined);
       if (!next) return;
       t.running = next;
-      t.worker.postMessage({ data: next.data, dims: next.dims }, [next.data.buffer as ArrayBuffer]);
+      t.worker.postMessage({ feeds: next.feeds }, next.feeds.map((f) => f.data.buffer as ArrayBuffer));
     }
   }
 
@@ -173,25 +186,48 @@ class SessionPool {
   }
 }
 
+/** The file's metadata hints (Ultralytics' imgsz, say), or none when it cannot be read. */
+function hintsOf(bytes: Uint8Array): FileHints {
+  try {
+    return fileHints(readOnnxFile(bytes).metadata);
+  } catch {
+    return {};
+  }
+}
+
 /**
  * One model's ONNX Runtime sessions, loaded, checked and warmed up before use.
- * `detect` is safe to call concurrently: each call has its own input tensor.
+ * `detect` is safe to call concurrently: each call has its own input tensors.
  */
 export class OnnxDetector {
   private constructor(
-    readonly spec: ModelSpec,
-    readonly inputSize: number,
+    /** How the model is fed and decoded (family, resolved pre-processing, extra inputs). */
+    readonly plan: ModelPlan,
     private readonly sessions: SessionPool,
     /** Milliseconds spent reading, loading and warming up the model. */
     readonly loadMs: number,
   ) {}
 
+  get spec(): ModelSpec {
+    return this.plan.spec;
+  }
+
   get name() {
-    return this.spec.name;
+    return this.plan.spec.name;
   }
 
   get version() {
-    return this.spec.version;
+    return this.plan.spec.version;
+  }
+
+  /** What a picture is decoded and resized to for this model. */
+  get fit(): FitTarget {
+    return planFit(this.plan);
+  }
+
+  /** The model input's size. */
+  get input() {
+    return { width: this.plan.preprocess.width, height: this.plan.preprocess.height };
   }
 
   /** Loads a model and refuses it with a clear message when it is not what the spec says. */
@@ -223,33 +259,28 @@ export class OnnxDetector {
       }
       throw new ModelError(`model "${spec.name}" (${file}) does not load: ${reason}`);
     }
-    let inputSize: number;
     try {
-      inputSize = inputSizeOf(sessions.info, spec, file);
-      // Warm-up doubles as the output shape check.
-      const out = await sessions.runOnEach(() => new Float32Array(3 * inputSize * inputSize).fill(114), [1, 3, inputSize, inputSize]);
-      try {
-        outputDecoders[spec.format].checkShape(out.dims, inputSize, spec.labels.length);
-      } catch (err) {
-        throw new ModelError(`model "${spec.name}" (${file}) has an unexpected output: ${(err as Error).message}`);
-      }
+      const plan = planModel(spec, ioFromSession(sessions.info), hintsOf(bytes));
+      // Warm-up doubles as the output check: the real outputs' shapes must be the family's.
+      const out = await sessions.runOnEach(() => buildFeeds(plan, blankInput(plan.preprocess)));
+      checkOutputs(plan, outputTensors(out.outputs));
+      return new OnnxDetector(plan, sessions, performance.now() - t0);
     } catch (err) {
       await sessions.close();
+      if (err instanceof ModelError) throw new ModelError(`${err.message} (${file})`);
       throw err;
     }
-    return new OnnxDetector(spec, inputSize, sessions, performance.now() - t0);
   }
 
-  /** Runs the model on one fitted image; boxes come back in the original image's pixels. */
+  /** Runs the model on one fitted picture (decodeToFit to `fit`); boxes come back in the original's pixels. */
   async detect(img: ModelInput, minScore: number, priority: RunPriority = 'high'): Promise<DetectOutput> {
     const t0 = performance.now();
-    const size = this.inputSize;
-    const tensor = preprocess(img, this.spec, size);
+    const feeds = buildFeeds(this.plan, img);
     const t1 = performance.now();
-    const out = await this.sessions.run(tensor, [1, 3, size, size], priority);
+    const out = await this.sessions.run(feeds, priority);
     const t2 = performance.now();
     // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
-    const detections = postprocess(out.data, out.dims, img, this.spec, size, minScore);
+    const detections = postprocess(this.plan, outputTensors(out.outputs), img, minScore);
     return { detections, timings: { preprocess: t1 - t0, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 } };
   }
 

@@ -29,7 +29,7 @@ export async function predictDataset(
       [0, 1].map(async () => {
         while (next < dataset.images.length) {
           const image = dataset.images[next++]!;
-          const img = await decodeToFit(await readFile(image.file), detector.inputSize, opts.maxPixels);
+          const img = await decodeToFit(await readFile(image.file), detector.fit, opts.maxPixels);
           const { detections } = await detector.detect(img, opts.minScore);
           for (const d of detections) {
             const { x1, y1, x2, y2 } = d.box;

@@ -7,9 +7,18 @@ describe('decodeToFit', () => {
     const png = await sharp({ create: { width: 640, height: 427, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } }).png().toBuffer();
     const img = await decodeToFit(png, 416, 1e7);
     expect([img.width, img.height, img.fitWidth, img.fitHeight]).toEqual([640, 427, 416, 277]);
-    expect(img.scale).toBeCloseTo(0.65);
+    expect(img.scaleX).toBeCloseTo(0.65);
     expect(img.pixels.length).toBe(416 * 277 * 3);
     expect([...img.pixels.subarray(0, 3)]).toEqual([255, 0, 0]);
+  });
+
+  it("stretches to a non-square target, or centres in one, as the model's pre-processing says", async () => {
+    const png = await sharp({ create: { width: 640, height: 427, channels: 3, background: '#808080' } }).png().toBuffer();
+    const s = await decodeToFit(png, { width: 320, height: 240, resize: 'stretch', pad: 'top-left' }, 1e7);
+    expect([s.fitWidth, s.fitHeight, s.padX, s.padY, s.pixels.length]).toEqual([320, 240, 0, 0, 320 * 240 * 3]);
+    expect(s.scaleY).toBeCloseTo(240 / 427);
+    const c = await decodeToFit(png, { width: 640, height: 640, resize: 'letterbox', pad: 'center' }, 1e7);
+    expect([c.fitWidth, c.fitHeight, c.padX, c.padY]).toEqual([640, 427, 0, 106]);
   });
 
   it('normalises grayscale, 16-bit and CMYK input to RGB, and flattens alpha onto grey 114', async () => {

@@ -1,10 +1,10 @@
 import sharp from 'sharp';
 import { ImageDecodeError } from '@spotter/shared';
-import { fitSize, type ModelInput } from '@spotter/vision';
+import { fitGeometry, squareTarget, type FitTarget, type ModelInput } from '@spotter/vision';
 import { isSrgbProfile } from './icc-profile.js';
 import { orientedSize } from './probe.js';
 
-/** An image decoded and resized to fit a model's square input, keeping its aspect ratio (RGB, 8 bits). */
+/** An image decoded and resized to its fit in a model's input (RGB, 8 bits). */
 export interface FittedImage extends ModelInput {
   pixels: Buffer;
 }
@@ -14,11 +14,12 @@ const BACKGROUND = { r: 114, g: 114, b: 114 };
 
 /**
  * Decodes any accepted format (first frame of animations, EXIF rotation, alpha, CMYK,
- * grayscale and 16-bit all normalised to 8-bit sRGB) and resizes it in one libvips pass.
+ * grayscale and 16-bit all normalised to 8-bit sRGB) and resizes it in one libvips pass to its
+ * fit in `target` (@spotter/vision's fitGeometry; a bare size is a square top-left letterbox).
  * An embedded sRGB profile is skipped: converting sRGB to sRGB gives the same pixels (at most
  * one level apart, on 2 of the dataset's 44 sRGB-tagged pictures) and took ~40% of the decode.
  */
-export async function decodeToFit(buf: Buffer, size: number, maxPixels: number): Promise<FittedImage> {
+export async function decodeToFit(buf: Buffer, target: FitTarget | number, maxPixels: number): Promise<FittedImage> {
   try {
     const options = { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true } as const;
     let img = sharp(buf, options);
@@ -26,7 +27,8 @@ export async function decodeToFit(buf: Buffer, size: number, maxPixels: number):
     if (meta.icc && isSrgbProfile(meta.icc)) img = sharp(buf, { ...options, ignoreIcc: true });
     if (!meta.width || !meta.height) throw new Error('no dimensions');
     const { width, height } = orientedSize(meta.width, meta.height, meta.orientation);
-    const { scale, fitWidth, fitHeight } = fitSize(width, height, size);
+    const fit = fitGeometry(width, height, typeof target === 'number' ? squareTarget(target) : target);
+    const { fitWidth, fitHeight } = fit;
     const { data, info } = await img
       .rotate()
       .flatten({ background: BACKGROUND })
@@ -38,7 +40,7 @@ export async function decodeToFit(buf: Buffer, size: number, maxPixels: number):
     if (info.channels !== 3 || info.width !== fitWidth || info.height !== fitHeight) {
       throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`);
     }
-    return { width, height, pixels: data, fitWidth, fitHeight, scale };
+    return { width, height, pixels: data, ...fit };
   } catch (err) {
     throw new ImageDecodeError(`the image cannot be decoded: ${(err as Error).message}`, { cause: err });
   }

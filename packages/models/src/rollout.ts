@@ -69,7 +69,7 @@ export class Rollout {
 
   /** Starts a shadow or canary of a registered candidate, with fresh counters and its guards frozen into the state. */
   async start(req: RolloutRequest, by: string): Promise<RolloutState> {
-    if (!this.registry.has(req.candidate)) throw new ValidationError(`unknown model "${req.candidate}"`, 'UNKNOWN_MODEL');
+    if (!(await this.registry.find(req.candidate).then(() => true, () => false))) throw new ValidationError(`unknown model "${req.candidate}"`, 'UNKNOWN_MODEL');
     const guards = guardSettings(this.policy, req.guards ?? {});
     const { state } = await this.transition(
       (s) => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import { decodeToFit } from '@spotter/imaging';
-import { preprocess, type ModelSpec } from '@spotter/vision';
+import { buildFeeds, planFit, type ModelPlan } from '@spotter/vision';
 import { inputShape, withExtraOutputs, writeModel, type Model } from './onnx-graph.js';
 import { entropyRange, Histogram, percentileRange } from './quant-math.js';
 
@@ -17,14 +17,14 @@ export interface TensorStats {
 
 /**
  * Model input tensors made exactly as the workers make them: decodeToFit (decode + resize
- * in libvips), then fillLetterbox with the model's channel order and pixel scale.
+ * in libvips) to the model's fit, then its pre-processing. One-input models only.
  */
-export async function calibrationTensors(files: string[], spec: Pick<ModelSpec, 'bgr' | 'pixelScale'>, inputSize: number, maxPixels: number): Promise<Float32Array[]> {
+export async function calibrationTensors(files: string[], plan: ModelPlan, maxPixels: number): Promise<Float32Array[]> {
+  if (plan.extras.length) throw new Error(`model "${plan.spec.name}" takes more than a picture (${plan.extras.map((e) => e.name).join(', ')}); the quantizer calibrates one-input models`);
   const tensors: Float32Array[] = [];
   for (const file of files) {
-    const img = await decodeToFit(await readFile(file), inputSize, maxPixels);
-    const t = preprocess(img, spec, inputSize);
-    tensors.push(t);
+    const img = await decodeToFit(await readFile(file), planFit(plan), maxPixels);
+    tensors.push(buildFeeds(plan, img)[0]!.data as Float32Array);
   }
   return tensors;
 }

@@ -52,6 +52,10 @@ export const storageKeys = {
   pendingBatch: (id: string) => `pending/batch.${id}.json`,
   /** An evaluation report that `spotter eval --store` wrote: `reports/<id>/report.json` or `report.html`. */
   report: (id: string, file: 'report.json' | 'report.html') => `reports/${id}/${file}`,
+  /** A model registered in storage (`models add`, POST /v1/models): its StoredModel record. */
+  model: (name: string) => `models/${name}.json`,
+  /** A registered model's .onnx file, by its sha256: shared by every model registered with it. */
+  modelFile: (sha256: string) => `modelfiles/${sha256}.onnx`,
   /** The id in a key of one of the folders above (`batch.<id>` for a batch's outbox entry). */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
 };

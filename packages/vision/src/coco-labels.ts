@@ -81,3 +81,15 @@ export const COCO_LABELS: readonly string[] = [
   'hair drier',
   'toothbrush',
 ];
+
+// COCO's original category ids run 1..90 with ten unused; DETR-family exports (DETR, RF-DETR)
+// score that 91-id space directly, index = category id.
+const COCO91_UNUSED = new Set([12, 26, 29, 30, 45, 66, 68, 69, 71, 83]);
+
+/** The 91 labels of COCO's original ids (index = category id; 'N/A' for id 0 and the unused ids). */
+export const COCO91_LABELS: readonly string[] = (() => {
+  const out = ['N/A'];
+  let next = 0;
+  for (let id = 1; id <= 90; id++) out.push(COCO91_UNUSED.has(id) ? 'N/A' : COCO_LABELS[next++]!);
+  return out;
+})();

@@ -1,24 +1,48 @@
 import { ModelError, type ModelManifest } from '@spotter/shared';
-import { COCO_LABELS } from './coco-labels.js';
-import type { OutputFormat } from './output-decoders.js';
+import { COCO91_LABELS, COCO_LABELS } from './coco-labels.js';
+import type { DecodeOptions } from './families/index.js';
+import type { PreprocessSettings } from './preprocess.js';
 
-/** What pre- and post-processing need to know about a model. */
+/** What pre- and post-processing need to know about a model, from its manifest. */
 export interface ModelSpec {
   name: string;
   /** Version shown in results (the manifest's, or a prefix of the file's sha256). */
   version: string;
-  format: OutputFormat;
+  /** The family (families/): how its outputs are laid out and its default pre-processing. */
+  format: string;
   labels: readonly string[];
-  /** Channel order the model was trained with (YOLOX: BGR; Ultralytics: RGB scaled 0..1). */
-  bgr: boolean;
-  /** Pixel scale: 1 for YOLOX (0..255), 1/255 for Ultralytics exports. */
-  pixelScale: number;
+  /** The manifest's pre-processing settings; the rest are the family's defaults. */
+  preprocess: PreprocessSettings;
+  decode: DecodeOptions;
   iouThreshold: number;
   maxDetections: number;
   /** Floor under the caller's min score. */
   minScore: number;
-  /** Expected input size; the file's must match. */
-  inputSize?: number;
+}
+
+/** `coco`, `coco91` or a list: the class names. */
+export const labelsOf = (labels: ModelManifest['labels']): readonly string[] => (labels === 'coco' ? COCO_LABELS : labels === 'coco91' ? COCO91_LABELS : labels);
+
+type Size = ModelManifest['input_size'];
+const sizeOf = (s: NonNullable<Size>) => (typeof s === 'number' ? { width: s, height: s } : { width: s[0], height: s[1] });
+
+/** A manifest's `preprocess` (and legacy `input_size`) in the pipeline's terms. */
+export function preprocessSettings(m: Pick<ModelManifest, 'preprocess' | 'input_size' | 'name'>): PreprocessSettings {
+  const p = m.preprocess ?? {};
+  const a = p.size !== undefined ? sizeOf(p.size) : undefined;
+  const b = m.input_size !== undefined ? sizeOf(m.input_size) : undefined;
+  if (a && b && (a.width !== b.width || a.height !== b.height)) throw new ModelError(`model "${m.name}": preprocess.size and input_size disagree`);
+  const s: PreprocessSettings = {};
+  if (a ?? b) s.size = (a ?? b)!;
+  if (p.resize) s.resize = p.resize;
+  if (p.pad) s.pad = p.pad;
+  if (p.pad_value !== undefined) s.padValue = p.pad_value;
+  if (p.channels) s.channels = p.channels;
+  if (p.scale !== undefined) s.scale = p.scale;
+  if (p.mean) s.mean = p.mean;
+  if (p.std) s.std = p.std;
+  if (p.inputs) s.inputs = p.inputs;
+  return s;
 }
 
 /** How to pre- and post-process a model described by a registry manifest. */
@@ -27,38 +51,11 @@ export function specFromManifest(m: ModelManifest & { version?: string | undefin
     name: m.name,
     version,
     format: m.format,
-    labels: m.labels === 'coco' ? COCO_LABELS : m.labels,
-    // YOLOX exports take BGR 0..255; Ultralytics exports RGB scaled to 0..1.
-    bgr: m.format === 'yolox',
-    pixelScale: m.format === 'yolox' ? 1 : 1 / 255,
+    labels: labelsOf(m.labels),
+    preprocess: preprocessSettings(m),
+    decode: { ...(m.decode?.scores ? { scores: m.decode.scores } : {}), ...(m.decode?.grid_offset !== undefined ? { gridOffset: m.decode.grid_offset } : {}) },
     iouThreshold: m.nms_iou,
     maxDetections: m.max_detections,
     minScore: m.score_threshold,
-    ...(m.input_size ? { inputSize: m.input_size } : {}),
   };
-}
-
-/** What onnxruntime (Node or web) says about a session's inputs. */
-export interface SessionInputs {
-  inputNames: readonly string[];
-  inputMetadata: readonly { isTensor: boolean; shape?: readonly (number | string)[] }[];
-}
-
-/**
- * The square input size S of a loaded model: it must take one `[1, 3, S, S]` tensor, and S
- * must be the manifest's `input_size` when that is given. ModelError otherwise.
- */
-export function inputSizeOf(session: SessionInputs, spec: ModelSpec, file: string): number {
-  const meta = session.inputMetadata[0];
-  const shape = meta && meta.isTensor ? (meta.shape ?? []) : [];
-  const [n, c, h, w] = shape;
-  if (session.inputNames.length !== 1 || shape.length !== 4 || c !== 3 || typeof h !== 'number' || h !== w || (n !== 1 && typeof n === 'number')) {
-    throw new ModelError(
-      `model "${spec.name}" (${file}) has an unexpected input: expected one float32 [1, 3, S, S] tensor, got [${shape.join(', ')}]`,
-    );
-  }
-  if (spec.inputSize !== undefined && spec.inputSize !== h) {
-    throw new ModelError(`model "${spec.name}" (${file}) takes ${h}x${h} input, but its manifest says ${spec.inputSize}`);
-  }
-  return h;
 }

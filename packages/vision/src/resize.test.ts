@@ -1,7 +1,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { fitSize } from './pipeline.js';
+import { fitGeometry, squareTarget } from './preprocess.js';
 import { resizeLinear } from './resize.js';
 
 const DATASET = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'datasets', 'coco-val128', 'images');
@@ -34,7 +34,7 @@ describe('resizeLinear', () => {
   it.each(['000000000139.jpg', '000000000632.jpg'])('matches libvips (sharp kernel linear, as the worker fits) on %s', async (name) => {
     const file = path.join(DATASET, name);
     const full = await sharp(file).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const { fitWidth, fitHeight } = fitSize(full.info.width, full.info.height, 416);
+    const { fitWidth, fitHeight } = fitGeometry(full.info.width, full.info.height, squareTarget(416));
     const worker = await sharp(file).rotate().resize(fitWidth, fitHeight, { fit: 'fill', kernel: 'linear' }).removeAlpha().raw().toBuffer();
     const d = difference(resizeLinear(full.data, full.info.width, full.info.height, fitWidth, fitHeight), worker);
     // Measured: mean 0.18, max 2 (libvips rounds in fixed point).

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -9,12 +8,6 @@ import { NotFoundError } from '@spotter/shared';
 /** How long a browser keeps a model file before asking again (then a 304 costs no bytes). */
 const MAX_AGE_S = 24 * 3600;
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
-}
-
 /**
  * GET /v1/models/{name} (its manifest) and GET /v1/models/{name}/file (the registered .onnx),
  * for any key, so that a browser can run the very model the workers run (the console's edge
@@ -22,39 +15,32 @@ async function sha256File(file: string): Promise<string> {
  */
 export function modelFileRoutes(registry: ModelRegistry): Router {
   const r = Router();
-  // The registry is fixed for the life of the process: each file is hashed once, on first use.
-  const digests = new Map<string, Promise<string>>();
 
-  const find = (name: string) => {
-    if (!registry.has(name)) throw new NotFoundError('MODEL_NOT_FOUND', `no model named ${JSON.stringify(name)}`);
-    return registry.get(name);
-  };
+  const find = (name: string) =>
+    registry.find(name).catch(() => {
+      throw new NotFoundError('MODEL_NOT_FOUND', `no model named ${JSON.stringify(name)}`);
+    });
 
-  // The manifest as the registry read it (labels, thresholds, input size): what a browser
+  // The manifest as the registry read it (labels, thresholds, pre-processing): what a browser
   // needs to pre- and post-process exactly as the workers do. The server's path stays here.
-  r.get('/v1/models/:name', (req, res) => {
-    const { path: _path, ...manifest } = find(req.params.name);
+  r.get('/v1/models/:name', async (req, res) => {
+    const { path: _path, ...manifest } = await find(req.params.name);
     res.json({ ...manifest, available: manifest.problem === null, links: { file: `/v1/models/${manifest.name}/file` } });
   });
 
   r.get('/v1/models/:name/file', async (req, res) => {
     const name = req.params.name;
-    const model = find(name);
-    if (model.problem) throw new NotFoundError('MODEL_FILE_UNAVAILABLE', `model "${name}" has no usable file: ${model.problem}`);
-    let digest = digests.get(model.path);
-    if (!digest) {
-      digest = sha256File(model.path);
-      digests.set(model.path, digest);
-      digest.catch(() => digests.delete(model.path));
-    }
-    const etag = `"sha256-${await digest}"`;
+    const model = await find(name);
+    if (model.problem || !model.digest) throw new NotFoundError('MODEL_FILE_UNAVAILABLE', `model "${name}" has no usable file: ${model.problem}`);
+    const etag = `"sha256-${model.digest}"`;
     res.set({ ETag: etag, 'Cache-Control': `private, max-age=${MAX_AGE_S}`, 'X-Content-Type-Options': 'nosniff' });
     const asked = req.get('if-none-match');
     if (asked && asked.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return void res.status(304).end();
-    const { size } = await stat(model.path);
+    const file = await registry.localFile(model);
+    const { size } = await stat(file);
     res.set({ 'Content-Length': String(size), 'Content-Disposition': `attachment; filename="${model.file}"` });
     res.type('application/octet-stream');
-    await pipeline(createReadStream(model.path), res);
+    await pipeline(createReadStream(file), res);
   });
   return r;
 }

@@ -1,31 +1,57 @@
 import { Router } from 'express';
 import type { ModelRegistry, Rollout } from '@spotter/models';
-import { parseOrThrow, PromoteRequest, RolloutRequest } from '@spotter/shared';
+import { NotFoundError, parseOrThrow, PromoteRequest, RolloutRequest, type ModelManifest, type RegisteredModel } from '@spotter/shared';
 import { principalOf, requireAdmin } from '../middleware/auth.js';
+import { modelUpload } from '../uploads/model-upload.js';
 
-/** GET /v1/models for every key; the rollout (state, counters, start, promote, roll back) for admins. */
-export function modelRoutes(registry: ModelRegistry, rollout: Rollout): Router {
+/**
+ * GET /v1/models for every key; registering and removing models (shared by every process
+ * through Spotter's storage) and the rollout (state, counters, start, promote, roll back) for
+ * admins.
+ */
+export function modelRoutes(registry: ModelRegistry, rollout: Rollout, maxModelBytes: number): Router {
   const r = Router();
-  // The registry is fixed for the life of the process; its reports are read once.
-  const described = Promise.all(
-    registry.all().map(async (m) => ({
-      name: m.name,
-      version: m.version,
-      format: m.format,
-      file: m.file,
-      available: m.problem === null,
-      problem: m.problem,
-      score_threshold: m.score_threshold,
-      nms_iou: m.nms_iou,
-      labels: m.labels === 'coco' ? 80 : m.labels.length,
-      eval: (await registry.evalReport(m.name))?.metrics ?? null,
-    })),
-  );
+  // A report is read once per model registration (name, version, report).
+  const metrics = new Map<string, Promise<Record<string, number> | null>>();
+  const evalOf = (m: RegisteredModel) => {
+    const key = `${m.name}\n${m.version}\n${m.eval_report ?? ''}`;
+    let p = metrics.get(key);
+    if (!p) {
+      p = registry.evalReport(m.name).then((rep) => rep?.metrics ?? null, () => null);
+      metrics.set(key, p);
+    }
+    return p;
+  };
+  const describe = async (m: RegisteredModel) => ({
+    name: m.name,
+    version: m.version,
+    format: m.format,
+    file: m.file,
+    source: m.source,
+    sha256: m.digest,
+    bytes: m.bytes,
+    available: m.problem === null,
+    problem: m.problem,
+    score_threshold: m.score_threshold,
+    nms_iou: m.nms_iou,
+    labels: m.labels === 'coco' ? 80 : m.labels === 'coco91' ? 91 : m.labels.length,
+    eval: await evalOf(m),
+  });
 
   r.get('/v1/models', async (_req, res) => {
+    const [state, models] = await Promise.all([rollout.state(), Promise.all(registry.all().map(describe))]);
+    res.json({ models: models.map((m) => ({ ...m, role: m.name === state.live ? 'live' : m.name === state.candidate ? state.mode : null })) });
+  });
+  r.post('/v1/models', requireAdmin, modelUpload(maxModelBytes), async (req, res) => {
+    const model = await registry.add(req.body.manifest as ModelManifest, req.file!.buffer, principalOf(res).owner);
+    res.status(201).json(await describe(model));
+  });
+  r.delete('/v1/models/:name', requireAdmin, async (req, res) => {
+    const name = String(req.params.name);
+    if (!(await registry.find(name).then(() => true, () => false))) throw new NotFoundError('MODEL_NOT_FOUND', `no model named ${JSON.stringify(name)}`);
     const state = await rollout.state();
-    const models = (await described).map((m) => ({ ...m, role: m.name === state.live ? 'live' : m.name === state.candidate ? state.mode : null }));
-    res.json({ models });
+    await registry.remove(name, [state.live, ...(state.candidate ? [state.candidate] : [])]);
+    res.status(204).end();
   });
   r.get('/v1/rollout', requireAdmin, async (_req, res) => {
     res.json(await rollout.report());

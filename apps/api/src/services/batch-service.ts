@@ -152,7 +152,7 @@ export class BatchService {
       throw new ValidationError(`the batch has no image Spotter can read${why ? ` (${why}${skipped.length > 3 ? '; ...' : ''})` : ''}`, 'BATCH_EMPTY');
     }
     const model = fields.model ?? (await rollout.state()).live;
-    registry.get(model);
+    await registry.find(model);
     await checkWebhookUrl(fields.webhook_url, config.webhooks);
     const created_at = new Date().toISOString();
     const jobs: DetectJobData[] = items.map((item, index) => ({

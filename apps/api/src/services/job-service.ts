@@ -106,7 +106,7 @@ export class JobService {
   /** A job that names its model gets it; otherwise the rollout decides (live, canary, shadow). */
   private async route(model: string | undefined): Promise<Route> {
     const route = model ? { model, shadow: null } : await this.deps.rollout.route();
-    this.deps.registry.get(route.model);
+    await this.deps.registry.find(route.model);
     return route;
   }
 

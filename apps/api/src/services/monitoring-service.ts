@@ -57,7 +57,7 @@ export class MonitoringService {
 
   private async model(name?: string) {
     const model = name ?? (await this.deps.rollout.state()).live;
-    if (!this.deps.rollout.registry.has(model)) throw new ValidationError(`unknown model "${model}"`, 'UNKNOWN_MODEL');
+    if (!(await this.deps.rollout.registry.find(model).then(() => true, () => false))) throw new ValidationError(`unknown model "${model}"`, 'UNKNOWN_MODEL');
     return model;
   }
 

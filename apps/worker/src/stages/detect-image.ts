@@ -22,7 +22,7 @@ export async function detectImage(
 ): Promise<{ record: JobRecord; observe: () => Observation }> {
   return models.use(data.model, async (detector) => {
     const t1 = performance.now();
-    const img = await decodeToFit(bytes, detector.inputSize, maxPixels);
+    const img = await decodeToFit(bytes, detector.fit, maxPixels);
     const t2 = performance.now();
     // Batch images yield the inference thread to realtime jobs.
     const out = await detector.detect(img, data.min_score, data.batch ? 'low' : 'high');
