@@ -59,7 +59,7 @@ describe.skipIf(!hasPrometheus)('deploy/prometheus with promtool', () => {
     const file = path.join(tmp, 'prometheus.yml');
     await writeFile(file, stringify(config));
     const { code, out } = await runTool('promtool', ['check', 'config', file]);
-    expect(out).toMatch(/SUCCESS: 6 rules found/);
+    expect(out).toContain(`SUCCESS: ${(await rulesOf()).length} rules found`);
     expect(code, out).toBe(0);
   });
 

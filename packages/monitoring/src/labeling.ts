@@ -4,7 +4,7 @@ import { binOf, METRICS } from './metric-catalog.js';
 import type { Profile } from './profile.js';
 
 /** Per-image metrics whose bin a labelling candidate keeps (no per-box values, no timings). */
-export const LABEL_METRICS = METRICS.filter((m) => !m.perBox && m.kind !== 'software');
+export const LABEL_METRICS = METRICS.filter((m) => !m.perBox && m.kind !== 'service');
 
 /** What ranking a served job for labelling needs, kept small (about 150 bytes) and without pixels. */
 export interface LabelCandidate {

@@ -20,6 +20,8 @@ export async function evaluateAlarms(deps: { config: Config; monitoring: Monitor
   const rows = [
     ...report.metrics.map((x) => ({ metric: x.name, kind: x.kind, status: x.status, test: x.test, score: x.score, p_value: x.p_value, threshold: x.threshold })),
     { metric: 'dataset', kind: 'dataset', status: report.status, test: null, score: report.dataset_drift?.share ?? null, p_value: null, threshold: null },
+    // Service health: a burn rate against the operator's objective, under the same hysteresis.
+    ...report.service.metrics.map((x) => ({ metric: x.name, kind: 'service', status: x.status, test: x.objective, score: x.burn_rate, p_value: null, threshold: { ...report.service.thresholds.burn_rate, source: 'objective' }, value: x.value, target: x.target })),
   ];
   for (const row of rows) {
     const { state, event } = stepAlarm(saved[row.metric] ?? INITIAL_ALARM, row.status, now, m.alarm);
