@@ -10,6 +10,7 @@ import { loadConfig } from '@spotter/config';
 import { verifyWebhook } from '@spotter/webhooks';
 import { monitorReferenceCommand } from '../../apps/cli/src/monitor-command.js';
 import { DATASET, getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
+import { until } from '../support/until.js';
 
 interface Drift {
   status: string;
@@ -87,6 +88,9 @@ describe('monitoring: input and output drift through the real API and workers', 
       const res = await fetch(`${spotter.url}/v1/jobs/${job.id}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ boxes }) });
       expect(res.status).toBe(202);
     }
+    // Workers record a job's measurements after its answer: wait until the window holds them all.
+    const open = `${spotter.url}/v1/monitoring/drift?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 600_000).toISOString())}`;
+    await until(async () => ((await getJson(open)).body.window.count >= images.length ? true : undefined), 120_000);
     return { from: from.toISOString(), to: new Date(Date.now() + 1).toISOString() };
   }
 
@@ -113,7 +117,9 @@ describe('monitoring: input and output drift through the real API and workers', 
       // Seconds instead of minutes so that the test can cut windows and see alarms open.
       SPOTTER_MONITOR_BUCKET_S: '1',
       SPOTTER_MONITOR_EVAL_S: '1',
-      SPOTTER_MONITOR_WINDOW_S: '5',
+      // The scheduled evaluation's window: long enough to hold SPOTTER_MONITOR_MIN_SAMPLES jobs
+      // on a loaded machine.
+      SPOTTER_MONITOR_WINDOW_S: '15',
       SPOTTER_ALARM_CONSECUTIVE: '2',
       SPOTTER_ALARM_COOLDOWN_S: '0',
       SPOTTER_WEBHOOK_SECRET: SECRET,
@@ -191,27 +197,30 @@ describe('monitoring: input and output drift through the real API and workers', 
 
   it('opens alarms on its own: history, signed alert webhook, Prometheus gauges', async () => {
     const dark = await Promise.all(holdout.map((b) => sharp(b).linear(0.35, 0).jpeg({ quality: 90 }).toBuffer()));
-    // Watch the gauges while the dark traffic flows: they show the last evaluation's window.
+    // Dark traffic flows until the scheduled evaluation has seen enough of it, twice in a row,
+    // to open the alarm: how many jobs that takes depends on the machine's speed, not the verdict.
     let gauges = '';
     let serving = true;
-    const watcher = (async () => {
-      while (serving && !/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} 2/.test(gauges)) {
+    const traffic = (async () => {
+      while (serving) await finished(spotter.url, dark.slice(0, 16));
+    })();
+    try {
+      while (!/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} 2/.test(gauges)) {
         gauges = await (await fetch(`${spotter.url}/metrics`)).text();
         await sleep(200);
       }
-    })();
-    await serve([...dark, ...dark]);
-    serving = false;
-    await watcher;
+      await until(async () => ((await getJson(`${spotter.url}/v1/monitoring/alarms`)).body.open.some((a: { metric: string }) => a.metric === 'brightness') ? true : undefined), 120_000);
+    } finally {
+      serving = false;
+      await traffic;
+    }
     expect(gauges).toMatch(/spotter_drift_status\{[^}]*metric="brightness"[^}]*\} 2/);
     expect(gauges).toMatch(/spotter_drift_score\{[^}]*metric="brightness"[^}]*\} [0-9.]+/);
     const alarms = (await getJson(`${spotter.url}/v1/monitoring/alarms`)).body;
     expect(alarms.open.map((a: { metric: string }) => a.metric)).toContain('brightness');
     const opened = alarms.history.find((h: { metric: string; action: string }) => h.metric === 'brightness' && h.action === 'opened');
     expect(opened).toMatchObject({ kind: 'input', status: 'alarm', model: 'yolox_nano' });
-    const deadline = Date.now() + 20_000;
-    while (!alerts.some((a) => a.body.includes('"metric":"brightness"')) && Date.now() < deadline) await sleep(100);
-    const alert = alerts.find((a) => a.body.includes('"metric":"brightness"'))!;
+    const alert = await until(() => alerts.find((a) => a.body.includes('"metric":"brightness"')), 120_000);
     expect(JSON.parse(alert.body)).toMatchObject({ event: 'monitoring.alarm_opened', alarm: { metric: 'brightness' } });
     expect(verifyWebhook(SECRET, alert.signature, alert.body)).toBe(true);
   });
