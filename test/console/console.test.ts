@@ -121,7 +121,7 @@ describe('the console against the real stack', () => {
     adminPage = await watchedPage(admin);
     // Another tenant's jobs, which no page of this key may show.
     otherJobIds = (await submitJobs(spotter, OTHER, 2)).map((j) => j.id);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -138,7 +138,7 @@ describe('monitoring: input and output drift through the real API and workers', 
     const res = await fetch(`${spotter.url}/v1/monitoring/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(w) });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { count: number }).count).toBe(64);
-  }, 180_000);
+  });
   afterAll(async () => {
     await spotter?.stop();
     receiver?.close();
@@ -266,7 +266,7 @@ describe('service health: a broken queue-time objective is a service alarm, not 
       },
       { workers: 0 },
     );
-  }, 120_000);
+  });
   afterAll(async () => {
     await spotter?.stop();
     receiver?.close();

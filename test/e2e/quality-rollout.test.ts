@@ -65,7 +65,7 @@ describe('rollout guards and the promotion gate, through the real API and worker
       SPOTTER_WEBHOOK_ALLOW_HOSTS: receiver.host,
       SPOTTER_ALERT_WEBHOOK_URL: receiver.url,
     });
-  }, 240_000);
+  });
   afterAll(async () => {
     await spotter?.stop();
     receiver?.close();

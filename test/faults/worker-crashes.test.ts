@@ -48,7 +48,7 @@ describe('worker crashes: every accepted job ends once, with its webhook', () =>
       takeovers.push((Date.now() - killedAt) / 1000);
       await replacement;
     }
-    const audit = await auditJobs(stack, ids, { timeoutMs: 60_000, faultAt: firstFault });
+    const audit = await auditJobs(stack, ids, { timeoutMs: 120_000, faultAt: firstFault });
     await report('worker SIGKILL with jobs in hand', { kills: KILLS, takeover_s_max: Math.max(...takeovers), takeover_s: takeovers, ...audit });
     expect(audit.lost).toBe(0);
     expect(audit.byStatus).toEqual({ succeeded: ids.length });
@@ -79,11 +79,11 @@ describe('a job whose workers die more often than SPOTTER_JOB_ATTEMPTS allows', 
     const id = res.body.id as string;
     for (let run = 1; run <= 2; run++) {
       // BullMQ counts the attempts it started (`ats`): kill the worker once it holds attempt `run`.
-      await until(async () => (Number(await stack.queueField(id, 'ats')) === run ? true : undefined), 60_000);
+      await until(async () => (Number(await stack.queueField(id, 'ats')) === run ? true : undefined));
       await stack.killWorker(stack.liveWorkers()[0]!);
       await stack.startWorker();
     }
-    const audit = await auditJobs(stack, [id], { timeoutMs: 60_000 });
+    const audit = await auditJobs(stack, [id], { timeoutMs: 120_000 });
     await report('job killed twice with SPOTTER_JOB_ATTEMPTS=2', audit);
     expect(audit).toMatchObject({ lost: 0, byStatus: { failed: 1 }, byCode: { WORKER_LOST: 1 }, mismatched: 0 });
     expect(audit.webhooks).toMatchObject({ delivered: 1, duplicates: 0, missing: 0 });
