@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@spotter/config';
+import { createRedis, redisKeys } from '@spotter/stores';
 import { verifyWebhook } from '@spotter/webhooks';
 import { monitorReferenceCommand } from '../../apps/cli/src/monitor-command.js';
 import { DATASET, getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
@@ -298,5 +299,35 @@ describe('service health: a broken queue-time objective is a service alarm, not 
     expect(await (await fetch(`${spotter.url}/metrics`)).text()).toMatch(/spotter_service_status\{objective="queue_p95"[^}]*\} 2/);
     while (!alerts.some((a) => a.includes('"metric":"queue_seconds"'))) await sleep(100);
     expect(JSON.parse(alerts.find((a) => a.includes('"metric":"queue_seconds"'))!)).toMatchObject({ event: 'monitoring.alarm_opened', alarm: { metric: 'queue_seconds', kind: 'service' } });
+  });
+
+  it('says so when the active reference cannot be read, in the drift report and in the scheduled evaluation, instead of reading as no data', async () => {
+    const now = Date.now();
+    const window = `from=${new Date(now - 30_000).toISOString()}&to=${new Date(now).toISOString()}`;
+    const made = await fetch(`${spotter.url}/v1/monitoring/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: new Date(now - 60_000).toISOString(), to: new Date(now).toISOString() }) });
+    const ref = (await made.json()) as { id: string };
+    expect(made.status).toBe(201);
+    const config = loadConfig(spotter.env);
+    const redis = createRedis(config.redis.url, 'worker');
+    try {
+      await redis.set(redisKeys(config.redis.prefix).reference(ref.id), '{"profile": {"bins": {');
+      const d = await getJson(`${spotter.url}/v1/monitoring/drift?${window}`);
+      expect(d.status).toBe(500);
+      expect(d.body.error).toMatchObject({ code: 'MONITORING_STATE_UNREADABLE' });
+      expect(d.body.error.message).toMatch(new RegExp(`the active reference ${ref.id} of model "yolox_nano" is not valid JSON`));
+      const failing = await until(async () => {
+        const a = (await getJson(`${spotter.url}/v1/monitoring/alarms`)).body;
+        return a.evaluation.failures >= 2 ? a : undefined;
+      });
+      expect(failing.evaluation.error).toMatch(/cannot|not valid JSON/);
+      expect(await (await fetch(`${spotter.url}/metrics`)).text()).toMatch(/spotter_monitoring_evaluation_failures\{[^}]*\} [2-9]/);
+      // A new reference mends it: the next evaluation succeeds and the failures clear.
+      const again = await fetch(`${spotter.url}/v1/monitoring/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: new Date(now - 60_000).toISOString(), to: new Date(now).toISOString() }) });
+      expect(again.status).toBe(201);
+      await until(async () => ((await getJson(`${spotter.url}/v1/monitoring/alarms`)).body.evaluation.failures === 0 ? true : undefined));
+      expect((await getJson(`${spotter.url}/v1/monitoring/drift?${window}`)).status).toBe(200);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

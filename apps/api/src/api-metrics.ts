@@ -14,7 +14,7 @@ type DriftGaugeSource = () => Promise<{
  * are exported once (here), not by every worker. A scrape never fails because Redis is
  * down: the Redis-backed gauges are skipped and spotter_redis_up says so.
  */
-export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, ping: () => Promise<unknown>) {
+export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, evaluation: () => Promise<{ failures: number }>, ping: () => Promise<unknown>) {
   const registry = createRegistry('spotter-api');
   /**
    * Runs a Redis-backed collect; a failure empties that gauge (no stale value is exported)
@@ -103,6 +103,14 @@ export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, p
           this.reset();
           for (const m of report?.metrics ?? []) this.set({ metric: m.name }, STATUS_VALUE[m.status] ?? -1);
         });
+      },
+    }),
+    evaluationFailures: new prom.Gauge({
+      name: 'spotter_monitoring_evaluation_failures',
+      help: 'Scheduled drift evaluations that failed in a row (0 once one succeeds): alarms are not being judged while it is above 0',
+      registers: [registry],
+      async collect() {
+        await fromRedis(this, async () => this.set((await evaluation()).failures));
       },
     }),
     serviceStatus: new prom.Gauge({

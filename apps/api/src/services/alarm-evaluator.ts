@@ -10,7 +10,26 @@ import type { MonitoringService } from './monitoring-service.js';
  * cooldown), openings and clearings announced to the log, the history and the alert webhook.
  * The report is kept for the Prometheus gauges of every API process.
  */
-export async function evaluateAlarms(deps: { config: Config; monitoring: MonitoringService; alarms: AlarmStore; queue: JobQueue; log: Logger }, now = new Date()) {
+export async function evaluateAlarms(deps: EvaluatorDeps, now = new Date()) {
+  try {
+    await evaluate(deps, now);
+  } catch (err) {
+    // Alarms that cannot be evaluated fail visibly: /v1/monitoring/alarms and a gauge say so.
+    await deps.alarms.recordEvaluation(now, (err as Error).message).catch(() => undefined);
+    throw err;
+  }
+  await deps.alarms.recordEvaluation(now, null);
+}
+
+interface EvaluatorDeps {
+  config: Config;
+  monitoring: MonitoringService;
+  alarms: AlarmStore;
+  queue: JobQueue;
+  log: Logger;
+}
+
+async function evaluate(deps: EvaluatorDeps, now: Date) {
   const { config, monitoring, alarms, queue, log } = deps;
   const m = config.monitoring;
   const report = await monitoring.drift(new Date(now.getTime() - m.windowMs), now);

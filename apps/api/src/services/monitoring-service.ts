@@ -76,13 +76,13 @@ export class MonitoringService {
     return { id: ref.id, count: profile.images, created_at: ref.created_at, model };
   }
 
-  /** Open alarms, the model's apart from the service's, and the history of openings and clearings, newest first. */
+  /** Open alarms, the model's apart from the service's, how the scheduled evaluation went, and the history of openings and clearings, newest first. */
   async alarms() {
-    const [states, history] = await Promise.all([this.deps.alarms.states(), this.deps.alarms.history()]);
+    const [states, history, evaluation] = await Promise.all([this.deps.alarms.states(), this.deps.alarms.history(), this.deps.alarms.evaluation()]);
     const open = Object.entries(states)
       .filter(([, s]) => s.open)
       .map(([metric, s]) => ({ metric, opened_at: s.opened_at }));
-    return { open: open.filter((a) => !isServiceMetric(a.metric)), service: { open: open.filter((a) => isServiceMetric(a.metric)) }, history };
+    return { open: open.filter((a) => !isServiceMetric(a.metric)), service: { open: open.filter((a) => isServiceMetric(a.metric)) }, evaluation, history };
   }
 
   /** Drift of the window [from, to) against the active reference; `slice` cuts it (rare, common, small, medium, large, classes:1,2). */
