@@ -17,22 +17,34 @@ import {
 } from '@spotter/evaluation';
 import type { Config } from '@spotter/config';
 import { ModelRegistry } from '@spotter/models';
-import { ModelError, type RegisteredModel } from '@spotter/shared';
-import { storageKeys, type ObjectStorage } from '@spotter/storage';
+import type { RegisteredModel } from '@spotter/shared';
+import { createStorage, storageKeys, type ObjectStorage } from '@spotter/storage';
 import { specFromManifest } from '@spotter/vision';
 
-/** A registered model name, or a path to an .onnx file (taken as a YOLOX COCO export). */
+/**
+ * A registered model (a seed of SPOTTER_MODEL_DIR or one stored with `models add`, its file
+ * fetched by sha256), or a path to an .onnx file (family and pre-processing read from it).
+ */
 export async function resolveModel(nameOrPath: string, config: Config): Promise<RegisteredModel> {
-  const registry = nameOrPath.endsWith('.onnx') ? await ModelRegistry.ofFile(nameOrPath) : await ModelRegistry.load(config.model.dir, config.model.name);
-  const model = registry.get(nameOrPath.endsWith('.onnx') ? registry.defaultName : nameOrPath);
-  if (model.problem) throw new ModelError(`model "${model.name}": ${model.problem}`);
-  return model;
+  if (nameOrPath.endsWith('.onnx')) {
+    const registry = await ModelRegistry.ofFile(nameOrPath);
+    return registry.get(registry.defaultName);
+  }
+  const registry = await ModelRegistry.load(config.model.dir, config.model.name, { storage: await createStorage(config.storage), cacheDir: config.model.cacheDir });
+  try {
+    const model = await registry.find(nameOrPath);
+    return { ...model, path: await registry.localFile(model) };
+  } finally {
+    registry.close();
+  }
 }
 
 export interface EvalOptions {
   data: string;
   out: string;
   model?: string | undefined;
+  /** A model to evaluate that is not registered (yet): `models add --eval`. */
+  registered?: RegisteredModel | undefined;
   predictions?: string | undefined;
   /** A report.json of an earlier evaluation, or a model to evaluate as the baseline. */
   baseline?: string | undefined;
@@ -78,7 +90,7 @@ export async function evalCommand(
     predictions = await readPredictionsFile(opts.predictions);
     model = { predictions: path.resolve(opts.predictions) };
   } else {
-    const manifest = await resolveModel(opts.model ?? config.model.name, config);
+    const manifest = opts.registered ?? (await resolveModel(opts.model ?? config.model.name, config));
     const spec = { ...specFromManifest(manifest, manifest.version), iouThreshold: EVAL_DEFAULTS.iouThreshold, maxDetections: EVAL_DEFAULTS.maxDetections };
     const run = await predictDataset(dataset, spec, manifest.path, config.model, { minScore: EVAL_DEFAULTS.minScore, maxPixels: config.images.maxPixels, onProgress: progress });
     predictions = run.predictions;

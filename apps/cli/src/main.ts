@@ -4,6 +4,7 @@
  *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback
  *   monitor reference --images <dir> [--model <name>]
  *   batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]
+ *   models add <file.onnx> [--name N] [--format F] [--labels coco|<file>] [--preprocess key=value ...] [--eval <dataset>] [--sample <dir>] [--force]
  *   quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ import { createStorage } from '@spotter/storage';
 import { apiClient } from './api-client.js';
 import { batchCommand } from './batch-command.js';
 import { evalCommand } from './eval-command.js';
+import { modelsAddCommand } from './models-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
 import { quantizeCommand, quantizeTable } from './quantize-command.js';
 import { rolloutCommand } from './rollout-command.js';
@@ -22,6 +24,7 @@ const USAGE = [
   '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback',
   '       spotter monitor reference --images <dir> [--model <name>]',
   '       spotter batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]',
+  '       spotter models add <file.onnx> [--name N] [--format F] [--labels coco|<file>] [--preprocess key=value ...] [--eval <dataset>] [--sample <dir>] [--force]',
   '       spotter quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>',
   '                        [--eval-data <dataset>] [--keep-float <regex>] [--runs N] [--no-browser]',
 ].join('\n');
@@ -89,6 +92,31 @@ try {
     if (process.stderr.isTTY) process.stderr.write('\n');
     const c = batch.counts;
     console.log(`batch ${batch.id} ${batch.status}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped; results: ${values.out}`);
+  } else if (command === 'models') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        format: { type: 'string' },
+        labels: { type: 'string' },
+        preprocess: { type: 'string', multiple: true },
+        eval: { type: 'string' },
+        sample: { type: 'string' },
+        force: { type: 'boolean' },
+      },
+    });
+    if (positionals[0] !== 'add' || !positionals[1]) throw new Error(USAGE);
+    // `--preprocess a=1 b=2`: the pairs after the first come as positionals.
+    const pairs = [...(values.preprocess ?? []), ...positionals.slice(2).filter((p) => p.includes('='))];
+    const extra = positionals.slice(2).filter((p) => !p.includes('='));
+    if (extra.length) throw new Error(`unexpected argument ${extra[0]}\n${USAGE}`);
+    const added = await modelsAddCommand(
+      { file: positionals[1], ...values, preprocess: pairs, storage: await createStorage(config.storage), say: (line) => console.log(line) },
+      config,
+    );
+    console.log(JSON.stringify(added.manifest, null, 2));
+    console.log(`registered ${added.model.name} (${added.model.format}, sha256 ${added.model.digest?.slice(0, 12)}) in Spotter's storage: every API and worker serves it within SPOTTER_MODEL_REFRESH_S`);
   } else if (command === 'quantize') {
     const { values } = parseArgs({
       args: rest,

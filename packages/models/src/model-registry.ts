@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { EvaluationBaseline, PerformanceCounts } from '@spotter/monitoring';
 import { ConflictError, formatIssues, ModelError, ModelManifest, ModelRegistryError, UnknownModelError, ValidationError, type RegisteredModel } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
-import { planForFile, specFromManifest } from '@spotter/vision';
+import { inspectModel, planForFile, readOnnxFile, specFromManifest } from '@spotter/vision';
 import { ModelFileCache, sha256 } from './model-files.js';
 import { StoredModels } from './stored-models.js';
 
@@ -104,10 +104,14 @@ export class ModelRegistry {
     return registry;
   }
 
-  /** A registry of one model file outside any model directory (the eval command's `--model file.onnx`). */
+  /** A registry of one model file outside any model directory (the eval command's `--model file.onnx`), its family and pre-processing read from the file. */
   static async ofFile(file: string): Promise<ModelRegistry> {
-    const name = path.basename(file, '.onnx');
-    const m = await seed(ModelManifest.parse({ name, file: path.basename(file) }), path.dirname(path.resolve(file)));
+    const name = path.basename(file, '.onnx').replace(/[^a-z0-9_.-]/gi, '_').replace(/^\./, '_').slice(0, 64);
+    const info = readOnnxFile(await readFile(file).catch((err: Error) => {
+      throw new ModelError(`cannot read ${file}: ${err.message}`);
+    }));
+    const { manifest } = inspectModel(info.io, info.metadata);
+    const m = await seed(ModelManifest.parse({ name, file: path.basename(file), ...manifest }), path.dirname(path.resolve(file)));
     return new ModelRegistry(path.dirname(m.path), name, new Map([[name, m]]), null, null, () => undefined);
   }
 
