@@ -2,7 +2,7 @@
 // getting the file and getting fitted RGB pixels; pre- and post-processing are @spotter/vision,
 // the very code the workers run.
 import type { Detection } from '@spotter/shared';
-import { fitSize, inputSizeOf, postprocess, preprocess, resizeLinear, specFromManifest, type ModelInput, type ModelSpec } from '@spotter/vision';
+import { blankInput, buildFeeds, fitGeometry, outputTensors, planFit, planForFile, postprocess, resizeLinear, specFromManifest, type Feed, type ModelInput, type ModelPlan, type RawOutput } from '@spotter/vision';
 import type { InferenceSession } from 'onnxruntime-web';
 import { ApiError, apiFetch } from './api.js';
 
@@ -12,15 +12,16 @@ export type ModelManifestView = Parameters<typeof specFromManifest>[0] & { versi
 export interface EdgeModel {
   name: string;
   version: string;
-  spec: ModelSpec;
-  size: number;
+  /** Family, pre-processing and inputs, decided from the manifest and the file as the worker decides them. */
+  plan: ModelPlan;
   backend: 'webgpu' | 'wasm';
   threads: number;
   download: { bytes: number; ms: number; fromCache: boolean };
   /** Session creation plus one warm-up run, as the worker does at start. */
   loadMs: number;
   session: InferenceSession;
-  tensor: (data: Float32Array, dims: number[]) => unknown;
+  /** Runs the session on the pipeline's feeds; outputs as the decoders read them. */
+  run: (feeds: Feed[]) => Promise<RawOutput[]>;
 }
 
 export interface EdgeRun {
@@ -76,29 +77,32 @@ export async function loadEdgeModel(manifest: ModelManifestView, onProgress: (do
   ort.env.wasm.wasmPaths = __ORT_PATH__;
   ort.env.wasm.numThreads = wasmThreads();
   const { bytes, info } = await download(manifest.name, onProgress);
-  const spec = specFromManifest(manifest, manifest.version);
+  const plan = planForFile(specFromManifest(manifest, manifest.version), bytes);
   const t0 = performance.now();
   const backend = gpu ? 'webgpu' : 'wasm';
   const session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
-  const size = inputSizeOf(session, spec, manifest.file);
-  const tensor = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
-  await session.run({ [session.inputNames[0]!]: tensor(new Float32Array(3 * size * size).fill(114), [1, 3, size, size]) } as never);
-  return { name: manifest.name, version: manifest.version, spec, size, backend, threads: backend === 'wasm' ? ort.env.wasm.numThreads ?? 1 : 0, download: info, loadMs: performance.now() - t0, session, tensor };
+  const run = async (feeds: Feed[]): Promise<RawOutput[]> => {
+    const inputs = Object.fromEntries(feeds.map((f) => [f.name, new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims)]));
+    const out = await session.run(inputs);
+    return session.outputNames.map((name) => ({ name, type: out[name]!.type, data: out[name]!.data as ArrayLike<number | bigint>, dims: out[name]!.dims }));
+  };
+  await run(buildFeeds(plan, blankInput(plan.preprocess)));
+  return { name: manifest.name, version: manifest.version, plan, backend, threads: backend === 'wasm' ? ort.env.wasm.numThreads ?? 1 : 0, download: info, loadMs: performance.now() - t0, session, run };
 }
 
 /**
  * The picture as displayed (EXIF orientation applied), fitted to the model input with
- * `fitSize` and `resizeLinear`: the browser's counterpart of the worker's decodeToFit. The
+ * `fitGeometry` and `resizeLinear`: the browser's counterpart of the worker's decodeToFit. The
  * canvas only decodes (its JPEG decoder gives the very bytes libvips does); its own
  * resampling differs from libvips' enough to move a box, so the resize is vision's.
  */
-export async function fittedPixels(file: Blob, size: number): Promise<ModelInput> {
+export async function fittedPixels(file: Blob, plan: ModelPlan): Promise<ModelInput> {
   const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   const { width, height } = bitmap;
-  const { scale, fitWidth, fitHeight } = fitSize(width, height, size);
+  const fit = fitGeometry(width, height, planFit(plan));
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  // Transparent areas become the letterbox grey, as the worker flattens them.
+  // Transparent areas become grey 114, as the worker flattens them.
   ctx.fillStyle = 'rgb(114, 114, 114)';
   ctx.fillRect(0, 0, width, height);
   ctx.drawImage(bitmap, 0, 0);
@@ -110,19 +114,18 @@ export async function fittedPixels(file: Blob, size: number): Promise<ModelInput
     rgb[j + 1] = rgba[i + 1]!;
     rgb[j + 2] = rgba[i + 2]!;
   }
-  return { width, height, pixels: resizeLinear(rgb, width, height, fitWidth, fitHeight), fitWidth, fitHeight, scale };
+  return { width, height, pixels: resizeLinear(rgb, width, height, fit.fitWidth, fit.fitHeight), ...fit };
 }
 
 /** One detection run in the browser, timed by stage as the worker times its own. */
 export async function runEdge(model: EdgeModel, file: Blob, minScore: number): Promise<EdgeRun> {
   const t0 = performance.now();
-  const img = await fittedPixels(file, model.size);
-  const input = preprocess(img, model.spec, model.size);
+  const img = await fittedPixels(file, model.plan);
+  const feeds = buildFeeds(model.plan, img);
   const t1 = performance.now();
-  const outputs = await model.session.run({ [model.session.inputNames[0]!]: model.tensor(input, [1, 3, model.size, model.size]) } as never);
+  const outputs = await model.run(feeds);
   const t2 = performance.now();
-  const out = outputs[model.session.outputNames[0]!]!;
-  const detections = postprocess(out.data as Float32Array, out.dims, img, model.spec, model.size, minScore);
+  const detections = postprocess(model.plan, outputTensors(outputs), img, minScore);
   const t3 = performance.now();
   return { detections, timings: { decode: t1 - t0, inference: t2 - t1, postprocess: t3 - t2 } };
 }
