@@ -154,9 +154,19 @@ export class ModelRegistry {
     return m;
   }
 
-  /** The named model, listing storage again first (at most once a second) when the name is not known here yet. */
+  /**
+   * The named model, listing storage again first when the name is not known here yet. A
+   * listing that starts after the call sees every model registered before it; unknown names
+   * cost at most one listing a second (they wait for the next one).
+   */
   async find(name: string): Promise<RegisteredModel> {
-    if (!this.models.has(name) && this.stored && Date.now() - this.lastRefreshAt >= 1000) await this.refresh();
+    if (!this.models.has(name) && this.stored) {
+      // A listing already under way may have started before the model was registered.
+      if (this.lastRefresh) await this.lastRefresh.catch(() => undefined);
+      const wait = this.lastRefreshAt + 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!this.models.has(name)) await this.refresh();
+    }
     return this.get(name);
   }
 
