@@ -1,5 +1,6 @@
 /**
  * `npm run spotter -- <command>`:
+ *   eval --data <dir> --models a,b,c --out <dir>
  *   eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] [--tags <tags.json>] --out <dir> [--store]
  *   rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback
  *   monitor reference --images <dir> [--model <name>]
@@ -13,6 +14,7 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '@spotter/quantize';
 import { createStorage } from '@spotter/storage';
 import { apiClient } from './api-client.js';
 import { batchCommand } from './batch-command.js';
+import { compareCommand } from './compare-command.js';
 import { evalCommand } from './eval-command.js';
 import { modelsAddCommand } from './models-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
@@ -20,7 +22,8 @@ import { quantizeCommand, quantizeTable } from './quantize-command.js';
 import { rolloutCommand } from './rollout-command.js';
 
 const USAGE = [
-  'usage: spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] [--tags <tags.json>] --out <dir> [--store]',
+  'usage: spotter eval --data <dir> --models a,b,c --out <dir>',
+  '       spotter eval --data <dir> [--model <name|file.onnx>] [--baseline <report.json|model>] [--predictions <coco-results.json>] [--tags <tags.json>] --out <dir> [--store]',
   '       spotter rollout status | shadow <model> [--every N] | canary <model> [--share S] | promote [--force] | rollback',
   '       spotter monitor reference --images <dir> [--model <name>]',
   '       spotter batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]',
@@ -39,6 +42,8 @@ try {
         data: { type: 'string' },
         out: { type: 'string' },
         model: { type: 'string' },
+        // a,b,c: one comparison of accuracy against cost (comparison.json, comparison.html).
+        models: { type: 'string' },
         baseline: { type: 'string' },
         predictions: { type: 'string' },
         // {"<image file>": ["tag", ...]}: user slices (the promotion gate protects a manifest's important_tags).
@@ -48,26 +53,32 @@ try {
       },
     });
     if (!values.data || !values.out) throw new Error(USAGE);
-    const report = await evalCommand(
-      {
-        data: values.data,
-        out: values.out,
-        model: values.model,
-        predictions: values.predictions,
-        baseline: values.baseline,
-        tags: values.tags,
-        storage: values.store ? await createStorage(config.storage) : undefined,
-      },
-      config,
-    );
-    const m = report.metrics;
-    console.log(
-      `AP ${m.AP}  AP50 ${m.AP50}  AP75 ${m.AP75}  APs ${m.APs}  APm ${m.APm}  APl ${m.APl}  AR1 ${m.AR1}  AR10 ${m.AR10}  AR100 ${m.AR100}` +
-        (report.timing ? `  (${report.dataset.images} images in ${report.timing.seconds} s)` : ''),
-    );
-    if (report.baseline) console.log(`vs baseline: AP ${report.baseline.diff.AP! >= 0 ? '+' : ''}${report.baseline.diff.AP}; worse on ${report.baseline.worse.length} slices`);
-    console.log(`report: ${values.out}/report.html`);
-    if (report.stored) console.log(`stored as report ${report.stored} (GET /v1/reports/${report.stored}, console: /console/#/reports)`);
+    if (values.models) {
+      const c = await compareCommand({ data: values.data, out: values.out, models: values.models.split(',').filter(Boolean) }, config);
+      for (const m of c.models) console.log(`${m.name.padEnd(24)} ${m.format.padEnd(12)} AP ${m.metrics.AP}  AP50 ${m.metrics.AP50}  ${m.cpu_ms_per_image} CPU-ms/image  ${m.file_bytes} bytes`);
+      console.log(`comparison: ${values.out}/comparison.html`);
+    } else {
+      const report = await evalCommand(
+        {
+          data: values.data,
+          out: values.out,
+          model: values.model,
+          predictions: values.predictions,
+          baseline: values.baseline,
+          tags: values.tags,
+          storage: values.store ? await createStorage(config.storage) : undefined,
+        },
+        config,
+      );
+      const m = report.metrics;
+      console.log(
+        `AP ${m.AP}  AP50 ${m.AP50}  AP75 ${m.AP75}  APs ${m.APs}  APm ${m.APm}  APl ${m.APl}  AR1 ${m.AR1}  AR10 ${m.AR10}  AR100 ${m.AR100}` +
+          (report.timing ? `  (${report.dataset.images} images in ${report.timing.seconds} s)` : ''),
+      );
+      if (report.baseline) console.log(`vs baseline: AP ${report.baseline.diff.AP! >= 0 ? '+' : ''}${report.baseline.diff.AP}; worse on ${report.baseline.worse.length} slices`);
+      console.log(`report: ${values.out}/report.html`);
+      if (report.stored) console.log(`stored as report ${report.stored} (GET /v1/reports/${report.stored}, console: /console/#/reports)`);
+    }
   } else if (command === 'rollout') {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { every: { type: 'string' }, share: { type: 'string' }, force: { type: 'boolean' }, url: { type: 'string' }, key: { type: 'string' } } });
     console.log(JSON.stringify(await rolloutCommand(apiClient(config, values), positionals, values), null, 2));

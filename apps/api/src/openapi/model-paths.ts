@@ -1,4 +1,4 @@
-import { PromoteRequest, RolloutRequest } from '@spotter/shared';
+import { ModelManifest, PromoteRequest, RolloutRequest } from '@spotter/shared';
 import { errorResponse, schema } from './common.js';
 
 /** The model registry and the rollout (shadow, canary, promotion gate). */
@@ -8,12 +8,36 @@ export const modelPaths = {
       summary: 'Registered models: format, thresholds, version, role in the rollout (live, shadow, canary), evaluation metrics',
       responses: { 200: { description: 'The registry', content: { 'application/json': { schema: { type: 'object' } } } } },
     },
+    post: {
+      summary:
+        "Admin: register a model in Spotter's storage, served by every API and worker process within SPOTTER_MODEL_REFRESH_S, no restart. multipart/form-data: `file` (the .onnx, at most SPOTTER_MAX_MODEL_BYTES) and `manifest` (JSON: name, format, labels, preprocess, thresholds; `npm run spotter -- models add` decides them from the file). The file is read and checked against its format before anything is stored",
+      requestBody: {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: { type: 'object', required: ['file', 'manifest'], properties: { file: { type: 'string', format: 'binary' }, manifest: { ...schema(ModelManifest, 'input'), description: 'the manifest, as a JSON text field' } } },
+          },
+        },
+      },
+      responses: {
+        201: { description: 'Registered: the model as GET /v1/models lists it (source stored, sha256, bytes)' },
+        400: errorResponse('MISSING_FILE, INVALID_MANIFEST, or INVALID_MODEL: not an ONNX file, or outputs its format does not read (the reason names the shapes)'),
+        403: errorResponse('Not an admin key'),
+        409: errorResponse('The name is taken (by a seed of SPOTTER_MODEL_DIR or a stored model)'),
+        413: errorResponse('The file is larger than SPOTTER_MAX_MODEL_BYTES'),
+      },
+    },
   },
   '/v1/models/{name}': {
     get: {
       summary: "A model's manifest as the registry read it (labels, thresholds, input size, version), with the link to its file",
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
       responses: { 200: { description: 'The manifest' }, 404: errorResponse('Unknown model') },
+    },
+    delete: {
+      summary: 'Admin: remove a model registered in storage (its file too, when no other model uses it); every process lets it go at its next listing',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { 204: { description: 'Removed' }, 403: errorResponse('Not an admin key'), 404: errorResponse('Unknown model'), 409: errorResponse('A seed of SPOTTER_MODEL_DIR (read-only), or in use by the rollout (live or candidate)') },
     },
   },
   '/v1/models/{name}/file': {
