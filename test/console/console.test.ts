@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@spotter/config';
 import { boxIou } from '@spotter/shared';
 import { createStorage } from '@spotter/storage';
+import { inspectModel, readOnnxFile } from '@spotter/vision';
 import { evalCommand } from '../../apps/cli/src/eval-command.js';
 import { root } from '../../scripts/lib.mjs';
 import { DATASET, getJson, MODEL_DIR, postForm, startSpotter, type Spotter } from '../support/spotter.js';
@@ -239,6 +240,41 @@ describe('the console against the real stack', () => {
     };
     await writeFile(path.join(SHOTS, 'edge-figures.json'), JSON.stringify(figures, null, 2));
     expect(figures.browser_inference_median_ms).toBeGreaterThan(0);
+  });
+
+  it('Edge: a DETR model registered while the stack runs (two inputs, three outputs) runs in the browser with the server\'s boxes', async () => {
+    const file = path.join(root, '..', 'shared', 'models', 'zoo', 'deimv2_atto_320.onnx');
+    const bytes = await readFile(file);
+    const info = readOnnxFile(bytes);
+    const form = new FormData();
+    form.append('file', new Blob([bytes]), 'deimv2.onnx');
+    form.append('manifest', JSON.stringify({ name: 'deimv2', ...inspectModel(info.io, info.metadata).manifest }));
+    const added = await fetch(`${spotter.url}/v1/models`, { method: 'POST', body: form, headers: bearer(ADMIN) });
+    expect(added.status, await added.clone().text()).toBe(201);
+
+    const { page } = tenantPage;
+    await page.goto(`${spotter.url}/console/#/edge`);
+    // The picker lists the registry as the page opens: opened again, it has the new model.
+    await page.reload();
+    await expect.poll(() => page.locator('#edge-model option[value="deimv2"]').count()).toBe(1);
+    await page.selectOption('#edge-model', 'deimv2');
+    await page.setInputFiles('#edge-file', IMAGE);
+    const agreement = page.locator('[data-role="agreement"]');
+    await agreement.waitFor({ timeout: 120_000 });
+    expect(await page.locator('[data-role="model-download"]').getAttribute('data-bytes')).toBe(String(bytes.length));
+    await setSlider(page, 'server', 0.1);
+    await setSlider(page, 'browser', 0.1);
+    const server = await drawnBoxes(page, 'server');
+    const local = await drawnBoxes(page, 'browser');
+    const strong = server.filter((d) => d.score >= 0.3);
+    expect(strong.length).toBeGreaterThan(2);
+    for (const s of strong) {
+      const best = local.filter((b) => b.class_id === s.class_id).map((b) => boxIou(s.box, b.box)).sort((x, y) => y - x)[0];
+      expect(best ?? 0, `server ${JSON.stringify(s)}`).toBeGreaterThanOrEqual(0.9);
+    }
+    expect(Number(await agreement.getAttribute('data-class-flips'))).toBe(0);
+    // Gone again for the pages after this one (the models page lists the seeds only).
+    expect((await fetch(`${spotter.url}/v1/models/deimv2`, { method: 'DELETE', headers: bearer(ADMIN) })).status).toBe(204);
   });
 
   it('the model file is behind the key, cacheable, and 304 on a matching ETag', async () => {

@@ -60,7 +60,8 @@ export const edgePage: Page = (root) => {
     out.append(progress);
     try {
       const server = (async () => {
-        const created = await submitImage(file);
+        // The server runs the model picked here, whatever the rollout routes to.
+        const created = await submitImage(file, ASKED_MIN_SCORE, name);
         const job = await followJob(created.id, () => undefined, controller.signal);
         if (job.status !== 'succeeded' || !job.result) throw new Error(`the server job ${job.status}: ${job.error?.message ?? ''}`);
         return job;

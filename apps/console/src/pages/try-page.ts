@@ -10,10 +10,12 @@ import type { Page } from '../page.js';
 export const ASKED_MIN_SCORE = 0.1;
 
 /** Submits an image as a job; the answer for `followJob`. */
-export function submitImage(file: File, minScore = ASKED_MIN_SCORE): Promise<{ id: string; status: string }> {
+export function submitImage(file: File, minScore = ASKED_MIN_SCORE, model?: string): Promise<{ id: string; status: string }> {
   const form = new FormData();
   form.append('image', file, file.name || 'image');
   form.append('min_score', String(minScore));
+  // Without a model the rollout routes the job (live model or canary).
+  if (model) form.append('model', model);
   return api<{ id: string; status: string }>('/v1/jobs', { method: 'POST', body: form });
 }
 
