@@ -65,7 +65,7 @@ export function parsePreprocess(pairs: readonly string[]): PreprocessManifest {
   }
   if (Object.keys(inputs).length) raw.inputs = inputs;
   const parsed = PreprocessManifest.safeParse(raw);
-  if (!parsed.success) throw new Error(formatIssues(parsed.error, '--preprocess'));
+  if (!parsed.success) throw new Error(`--preprocess: ${formatIssues(parsed.error)}`);
   return parsed.data;
 }
 
