@@ -15,7 +15,7 @@ if (quantize) {
 } else {
   ensureRedisServer();
   // The routing ceiling and the footprint measure Spotter's own processes: no FastAPI comparison to set up.
-  if (!process.argv.includes('--routing') && !process.argv.includes('--footprint')) ensureBaselineDeps();
+  if (!['--routing', '--footprint', '--versus'].some((f) => process.argv.includes(f))) ensureBaselineDeps();
 }
 const script = quantize ? 'bench/src/quantize.ts' : 'bench/src/main.ts';
 const r = spawnSync(process.execPath, [...nodeArgs(script), ...(quantize ? rest : process.argv.slice(2))], { cwd: root, stdio: 'inherit' });

@@ -6,11 +6,21 @@ interface JobJson {
   timings_ms: Record<string, number> | null;
 }
 
+/**
+ * The route of a closed or open loop: a synchronous one (`/v1/predict`, a baseline's
+ * `/predict`), or ASYNC: `POST /v1/jobs`, then `GET /v1/jobs/{id}?wait=30` for the answer.
+ */
+export const ASYNC = 'async';
+
 async function predict(url: string, image: Buffer, headers: Record<string, string>, route: string) {
   const form = new FormData();
   form.append('image', new Blob([image]), 'bench.jpg');
   const t0 = performance.now();
-  const res = await fetch(`${url}${route}`, { method: 'POST', body: form, headers });
+  let res = await fetch(`${url}${route === ASYNC ? '/v1/jobs' : route}`, { method: 'POST', body: form, headers });
+  if (route === ASYNC && res.status === 202) {
+    const { id } = (await res.json()) as { id: string };
+    res = await fetch(`${url}/v1/jobs/${id}?wait=30`, { headers });
+  }
   const body = (await res.json()) as JobJson;
   return { ms: performance.now() - t0, ok: res.status === 200 && body.status === 'succeeded', status: res.status, body };
 }

@@ -12,6 +12,9 @@
  *   --footprint      only measure memory and start-up, tsx against compiled (bench/results/footprint.*);
  *                    --starts <n> start-ups (default 5) and --rounds <n> of each load (default 3)
  *   --quick          skip the slow comparisons (layouts, scaling, tracing, realtime under batch)
+ *   --versus         only Spotter against FastAPI + onnxruntime side by side (dataset and phone
+ *                    photos, 16 clients, POST then wait and /v1/predict, CPU ms by stage),
+ *                    written to bench/results/versus.{json,md}; the full run includes it
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,6 +32,7 @@ import { machineTicks, procUsage, sampleProc, stealShare, type ProcSample } from
 import { footprintReport, measureFootprints, type Variant } from './footprint.js';
 import { compare, table } from './report.js';
 import { startStack } from './stack.js';
+import { versus, versusMarkdown } from './versus.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +50,7 @@ const { values: args } = parseArgs({
     starts: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
+    versus: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(args.seconds);
@@ -111,6 +116,24 @@ if (args.footprint) {
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(`${out}.json`, JSON.stringify({ machine, ...opts, runs }, null, 2) + '\n');
   const md = footprintReport(machine, runs, opts);
+  await writeFile(`${out}.md`, md + '\n');
+  console.log(md);
+  process.exit(0);
+}
+
+const machineLine = () =>
+  `${cores} cores, ${os.cpus()[0]?.model}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, CPU stolen by the hypervisor ${(stealShare(ticksAtStart, machineTicks()) * 100).toFixed(1)} %`;
+
+if (args.versus) {
+  say('phone photos: making 12 MP JPEGs from the dataset');
+  const phones = await makePhonePhotos(images, 16);
+  const sets = [{ name: 'dataset', images }, { name: '12 MP phone photos', images: phones }];
+  const v = await versus({ config, redis: { url: redis.url, pid: redis.child.pid! }, sets, seconds, clients: 16, say });
+  await redis.stop();
+  const out = path.join(root, 'bench', 'results', 'versus');
+  const machine = { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10), steal: stealShare(ticksAtStart, machineTicks()) };
+  await writeFile(`${out}.json`, JSON.stringify({ machine, seconds, ...v }, null, 2) + '\n');
+  const md = [`## Spotter against FastAPI + onnxruntime (${machineLine()}; ${seconds} s per run)`, '', ...versusMarkdown(v)].join('\n');
   await writeFile(`${out}.md`, md + '\n');
   console.log(md);
   process.exit(0);
@@ -195,7 +218,7 @@ if (!args.quick) {
 // 6. The synchronous FastAPI + OpenCV DNN endpoint people start from, same model, same cores.
 say('baseline: FastAPI + OpenCV DNN (synchronous), closed loop c=16 and the same open-loop rate');
 const { startBaseline } = await import('./baseline.js');
-const baseline = await startBaseline(path.join(root, 'models', 'yolox_nano.onnx'));
+const baseline = await startBaseline('opencv-dnn', path.join(root, 'models', 'yolox_nano.onnx'));
 const baselinePids = { fastapi: baseline.pid };
 const baselineClosed = await underLoad(baselinePids, () => closedLoop(baseline.url, images, 16, seconds, '/predict'));
 const baselineOpen = await underLoad(baselinePids, () => openLoop(baseline.url, images, rate, seconds, '/predict'));
@@ -234,7 +257,11 @@ if (!args.quick) {
   underBatch = await realtimeUnderBatch(redis.url, images, seconds);
 }
 
-// 9. Optional soak: memory across many jobs.
+// 9. Side by side with the server a Python engineer would write (FastAPI + onnxruntime).
+say('versus: Spotter against FastAPI + onnxruntime');
+const sideBySide = await versus({ config, redis: { url: redis.url, pid: redis.child.pid! }, sets: [{ name: 'dataset', images }, { name: '12 MP phone photos', images: phones }], seconds, clients: 16, say });
+
+// 10. Optional soak: memory across many jobs.
 let soak;
 if (args.soak) {
   const total = Number(args.soak);
@@ -289,6 +316,7 @@ const result = {
   tracing,
   fastapi_opencv: { closed_c16: baselineClosed, open_loop: baselineOpen },
   phone,
+  versus: sideBySide,
   realtime_under_batch: underBatch,
   soak,
 };
@@ -301,6 +329,8 @@ const cores3 = (p: Record<string, { cpu_cores: number }>) => ['api', 'worker1', 
 const lines = [
   `## Spotter benchmark (${cores} cores, ${result.machine.cpu}, Node ${process.version}, load average ${result.machine.loadavg.join(' ')}, CPU stolen by the hypervisor ${(result.machine.steal * 100).toFixed(1)} %)`,
   '',
+  '### Side by side: Spotter and FastAPI + onnxruntime (16 clients)',
+  ...versusMarkdown(sideBySide),
   `Worker layout: ${config.model.sessions} inference session(s) x ${config.model.intraOpThreads} intra-op thread(s), ${config.worker.concurrency} jobs in flight.`,
   '',
   '### Limit (in-process decode + inference)',
