@@ -1,7 +1,7 @@
 // Set-up shared by `npm start` and `npm test`. Plain Node.js: it runs before dependencies exist.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,7 @@ export function ensureNativeJpeg() {
   const tmp = `${out}.${process.pid}.tmp`;
   const r = spawnSync('cc', ['-O3', '-Wall', '-shared', '-fPIC', `-I${headers}`, source, '-ljpeg', '-lm', '-o', tmp], { stdio: 'inherit' });
   if (r.status !== 0) {
+    rmSync(tmp, { force: true });
     say(`warning: ${hint} (cc exited with ${r.status ?? r.signal})`);
     return false;
   }

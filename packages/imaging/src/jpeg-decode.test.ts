@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeToFit, decodeWithSharp, type FittedImage } from './decode.js';
-import { decodeJpegToFit, jpegIccProfile, nativeJpegAvailable } from './jpeg-decode.js';
+import { decodeJpegToFit, jpegDecoderDescription, jpegIccProfile, nativeJpegAvailable } from './jpeg-decode.js';
 import { walkJpeg } from './sniff.js';
 
 const IMAGES = path.resolve(import.meta.dirname, '../../../../shared/datasets/coco-val128/images');
@@ -23,6 +24,13 @@ function difference(a: FittedImage, b: FittedImage) {
 }
 
 // The set-up builds the addon (scripts/lib.mjs); without a compiler every JPEG goes to sharp.
+// So that the comparisons below cannot skip unseen where the addon should be there:
+it('is built and loads wherever the machine has a C compiler and libjpeg-turbo headers', () => {
+  const canBuild = existsSync('/usr/include/jpeglib.h') && spawnSync('cc', ['--version']).status === 0;
+  if (canBuild) expect(nativeJpegAvailable, jpegDecoderDescription).toBe(true);
+  expect(jpegDecoderDescription).toMatch(nativeJpegAvailable ? /^libjpeg-turbo/ : /^sharp: the native JPEG decoder is /);
+});
+
 describe.skipIf(!nativeJpegAvailable)('decodeJpegToFit (libjpeg-turbo without libvips)', () => {
   it('gives sharp\'s pixels within a few levels on every dataset picture it takes, and declines those with other profiles', async () => {
     const files = readdirSync(IMAGES).filter((f) => f.endsWith('.jpg')).sort();

@@ -15,18 +15,27 @@ interface NativeJpegFit {
  * (scripts/lib.mjs ensureNativeJpeg); absent where it could not be built (no compiler or
  * libjpeg headers): every picture then goes through sharp.
  */
-function loadAddon(): NativeJpegFit | null {
+function loadAddon(): { addon: NativeJpegFit | null; problem: string | null } {
   try {
-    return createRequire(import.meta.url)('../native/build/jpeg-fit.node') as NativeJpegFit;
-  } catch {
-    return null;
+    return { addon: createRequire(import.meta.url)('../native/build/jpeg-fit.node') as NativeJpegFit, problem: null };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A build that failed leaves no file; one that is there but does not load (libjpeg missing
+    // at run time, another Node ABI) is worth its loader's message.
+    return { addon: null, problem: code === 'MODULE_NOT_FOUND' ? 'not built (npm test / npm start build it; it needs a C compiler and libjpeg-turbo headers)' : (err as Error).message.split('\n')[0]! };
   }
 }
 
-const addon = loadAddon();
+const loaded = loadAddon();
+const addon = loaded.addon;
 
 /** Whether JPEGs decode through libjpeg-turbo directly here (the addon is built and loads). */
 export const nativeJpegAvailable = addon !== null;
+
+/** Which decoder JPEGs go through, for the start-up log line: the addon, or sharp and why. */
+export const jpegDecoderDescription = addon
+  ? 'libjpeg-turbo (packages/imaging/native addon), sharp for other formats and what the addon declines'
+  : `sharp: the native JPEG decoder is ${loaded.problem}`;
 
 const ICC_TAG = 'ICC_PROFILE\0';
 
