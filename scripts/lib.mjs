@@ -202,14 +202,6 @@ export function ensureRedisServer() {
   ensureDebianPackage(() => Boolean(which('redis-server')), 'redis-server', 'redis-server not found: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL');
 }
 
-/** Python, OpenCV, FastAPI and uvicorn from Debian, for the benchmark's comparison endpoint. */
-export function ensureBaselineDeps() {
-  const ok = () => spawnSync('/usr/bin/python3', ['-c', 'import cv2, fastapi, uvicorn, multipart'], { stdio: 'ignore' }).status === 0;
-  for (const pkg of ['python3-opencv', 'python3-fastapi', 'python3-uvicorn', 'python3-multipart']) {
-    ensureDebianPackage(ok, pkg, 'the FastAPI + OpenCV comparison needs: sudo apt-get install python3-opencv python3-fastapi python3-uvicorn python3-multipart');
-  }
-}
-
 /** Debian's Chromium for the browser tests (never a downloaded browser build). */
 export function ensureChromium() {
   ensureDebianPackage(() => existsSync('/usr/bin/chromium'), 'chromium', 'chromium not found at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)');

@@ -35,18 +35,27 @@ export function ensureOnnxBaselineVenv(say: (msg: string) => void): string | nul
 /** The baselines `npm run bench` compares with: the seed's OpenCV DNN server, and FastAPI + onnxruntime. */
 export type BaselineKind = 'opencv-dnn' | 'onnxruntime';
 
+const SCRIPTS: Record<BaselineKind, string> = { 'opencv-dnn': 'fastapi_opencv.py', onnxruntime: 'fastapi_onnxruntime.py' };
+
+/**
+ * The venv carries what both baselines import (OpenCV, FastAPI, uvicorn, multipart); where
+ * it could not be made, the seed's OpenCV DNN server runs on the system's Python and its
+ * Debian packages (python3-opencv python3-fastapi python3-uvicorn python3-multipart).
+ */
+const pythonFor = (kind: BaselineKind) => (kind === 'onnxruntime' || existsSync(path.join(VENV, '.spotter-requirements')) ? venvPython : '/usr/bin/python3');
+
 /** Starts a baseline server and waits until it answers; its pid is the root of its processes. */
 export async function startBaseline(kind: BaselineKind, model: string, workers = 1) {
   const port = await freePort();
-  const [python, args] =
-    kind === 'opencv-dnn'
-      ? ['/usr/bin/python3', [path.join(BASELINES, 'fastapi_opencv.py'), model, String(port)]]
-      : [venvPython, [path.join(BASELINES, 'fastapi_onnxruntime.py'), 'serve', model, String(port), String(workers)]];
-  const child = spawn(python, args, { stdio: 'ignore', cwd: BASELINES });
+  const script = path.join(BASELINES, SCRIPTS[kind]);
+  const args = kind === 'opencv-dnn' ? [script, model, String(port)] : [script, 'serve', model, String(port), String(workers)];
+  const child = spawn(pythonFor(kind), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: BASELINES });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the ${kind} baseline exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`the ${kind} baseline (${pythonFor(kind)}) exited with ${child.exitCode}: ${stderr.trim().split('\n').at(-1)}`);
     const ok = await fetch(`${url}/docs`).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`the ${kind} baseline did not start in 60 s`);
@@ -71,9 +80,9 @@ export async function startBaseline(kind: BaselineKind, model: string, workers =
   };
 }
 
-/** CPU ms per image of each stage of the FastAPI + onnxruntime baseline, one image at a time in one process. */
-export function onnxBaselineStages(model: string, files: readonly string[]): Record<string, number> {
-  const r = spawnSync(venvPython, [path.join(BASELINES, 'fastapi_onnxruntime.py'), 'stages', model, ...files], { encoding: 'utf8', cwd: BASELINES });
+/** CPU ms per image of each stage of a baseline, one image at a time in one process. */
+export function baselineStages(kind: BaselineKind, model: string, files: readonly string[]): Record<string, number> {
+  const r = spawnSync(pythonFor(kind), [path.join(BASELINES, SCRIPTS[kind]), 'stages', model, ...files], { encoding: 'utf8', cwd: BASELINES });
   if (r.status !== 0) throw new Error(`the baseline's stage measurement failed: ${r.stderr.trim().split('\n').at(-1)}`);
   return JSON.parse(r.stdout) as Record<string, number>;
 }
