@@ -13,6 +13,8 @@ FROM node:20.20.2-bookworm-slim AS node
 
 FROM node AS build
 WORKDIR /src
+# The worker's JPEG decoder (packages/imaging/native) is compiled against Debian's libjpeg-turbo.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev && rm -rf /var/lib/apt/lists/*
 # onnxruntime-node's install script would fetch CUDA libraries; the CPU build ships in the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs ./
@@ -81,6 +83,10 @@ CMD ["node", "dist/main.js"]
 
 FROM base-${ACCELERATOR} AS worker
 WORKDIR /app
+# libjpeg-turbo's runtime for the JPEG decoder: libjpeg62-turbo on Debian, libjpeg62 on the CUDA base's Ubuntu.
+RUN apt-get update \
+ && (apt-get install -y --no-install-recommends libjpeg62-turbo || apt-get install -y --no-install-recommends libjpeg62) \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4 SPOTTER_METRICS_PORT=9464
 COPY --from=worker-tree /out/worker ./
 COPY --from=build /src/models ./models

@@ -7,6 +7,7 @@ import { ModelError, probe, QueueNames } from '@spotter/shared';
 import { createStorage } from '@spotter/storage';
 import { createRedis, createStores, workerLockOptions } from '@spotter/stores';
 import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
+import { jpegDecoderDescription } from '@spotter/imaging';
 import { AfterAnswer } from './after-answer.js';
 import { detectProcessor } from './detect-processor.js';
 import { ModelPool } from './model-pool.js';
@@ -97,7 +98,7 @@ const ops = await startOpsServer(
   config.http.metricsToken,
 );
 log.info(
-  { port: ops.port, concurrency: config.worker.concurrency, storage: storage.describe, tracing: tracing.enabled },
+  { port: ops.port, concurrency: config.worker.concurrency, storage: storage.describe, tracing: tracing.enabled, jpeg_decoder: jpegDecoderDescription },
   `spotter worker ready (health and metrics on port ${ops.port})`,
 );
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeToFit } from './decode.js';
+import { decodeToFit, decodeWithSharp } from './decode.js';
 import { iccDescription, isSrgbProfile } from './icc-profile.js';
 
 const IMAGES = path.resolve(import.meta.dirname, '../../../../shared/datasets/coco-val128/images');
@@ -24,9 +24,9 @@ describe('ICC profiles', () => {
     expect(isSrgbProfile(Buffer.alloc(200))).toBe(false);
   });
 
-  it('decoding skips an sRGB profile with identical pixels, and still converts from Display P3', async () => {
+  it('decoding with sharp skips an sRGB profile with identical pixels, and still converts from Display P3', async () => {
     const srgb = await readFile(path.join(IMAGES, '000000000285.jpg'));
-    const fitted = await decodeToFit(srgb, 416, 4e7);
+    const fitted = await decodeWithSharp(srgb, 416, 4e7);
     const converted = await sharp(srgb).toColourspace('srgb').resize(fitted.fitWidth, fitted.fitHeight, { fit: 'fill', kernel: 'linear' }).removeAlpha().raw().toBuffer();
     expect(fitted.pixels.equals(converted)).toBe(true);
 
