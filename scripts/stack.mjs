@@ -34,7 +34,7 @@ async function removeProject(project) {
   const label = `label=com.docker.compose.project=${project}`;
   const quiet = (args) => podman(args).catch(() => '');
   const ids = (await quiet(['ps', '-aq', '--filter', label])).split('\n').filter(Boolean);
-  if (ids.length) await quiet(['rm', '-f', '-t', '5', ...ids]);
+  if (ids.length) await quiet(['rm', '-f', '-v', '-t', '5', ...ids]);
   const volumes = (await quiet(['volume', 'ls', '-q', '--filter', label])).split('\n').filter(Boolean);
   if (volumes.length) await quiet(['volume', 'rm', '-f', ...volumes]);
   const networks = (await quiet(['network', 'ls', '-q', '--filter', label])).split('\n').filter(Boolean);
