@@ -172,24 +172,29 @@ export function ensureConsole() {
   writeFileSync(stamp, digest);
 }
 
-const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+export const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 
 /**
- * Installs a Debian package when `present()` is false: with apt-get as root, else stops with
- * `hint`. With `optional`, a package that cannot be had is reported and the run goes on
- * (the tests that need it skip and say why).
+ * Installs Debian packages (`pkg`: one name or several) when `present()` is false: with
+ * apt-get as root, else stops with `hint`. With `optional`, packages that cannot be had are
+ * reported and the run goes on (the tests that need them skip and say why). With
+ * `noRecommends`, apt installs what the packages depend on only (docker-compose recommends a
+ * Docker engine that nothing here wants).
  */
-function ensureDebianPackage(present, pkg, hint, { optional = false } = {}) {
+export function ensureDebianPackage(present, pkg, hint, { optional = false, noRecommends = false } = {}) {
   if (present()) return true;
+  const pkgs = [pkg].flat();
   if (process.getuid?.() === 0 && which('apt-get')) {
-    say(`installing ${pkg} with apt-get`);
+    say(`installing ${pkgs.join(' ')} with apt-get`);
+    const install = ['install', '-y', '-qq', ...(noRecommends ? ['--no-install-recommends'] : []), ...pkgs];
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     if (!optional) {
       run('apt-get', ['update', '-qq']);
-      run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      run('apt-get', install, { env });
       return true;
     }
-    const opts = { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-    if (spawnSync('apt-get', ['update', '-qq'], opts).status === 0) spawnSync('apt-get', ['install', '-y', '-qq', pkg], opts);
+    const opts = { stdio: 'inherit', env };
+    if (spawnSync('apt-get', ['update', '-qq'], opts).status === 0) spawnSync('apt-get', install, opts);
     if (present()) return true;
   }
   if (!optional) fail(hint);
