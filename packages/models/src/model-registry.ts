@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EvaluationBaseline, PerformanceCounts } from '@spotter/monitoring';
 import { formatIssues, ModelManifest, ModelRegistryError, UnknownModelError, type RegisteredModel } from '@spotter/shared';
+import { onnxSignature } from './onnx-signature.js';
 
 /** What Spotter reads of a registered evaluation report (the report.json of `spotter eval`). */
 export interface EvalReportFile {
@@ -22,10 +23,10 @@ export function fileVersion(bytes: Uint8Array): string {
 async function register(manifest: ModelManifest, dir: string): Promise<RegisteredModel> {
   const file = path.join(dir, manifest.file);
   const bytes = await readFile(file).catch(() => null);
-  if (!bytes) return { ...manifest, path: file, version: manifest.version ?? 'missing', problem: `the file ${manifest.file} is missing` };
+  if (!bytes) return { ...manifest, path: file, version: manifest.version ?? 'missing', problem: `the file ${manifest.file} is missing`, signature: null };
   const digest = createHash('sha256').update(bytes).digest('hex');
   const problem = manifest.sha256 && manifest.sha256 !== digest ? `the file's sha256 is ${digest}, not the manifest's ${manifest.sha256}` : null;
-  return { ...manifest, path: file, version: manifest.version ?? digest.slice(0, 12), problem };
+  return { ...manifest, path: file, version: manifest.version ?? digest.slice(0, 12), problem, signature: onnxSignature(bytes) };
 }
 
 /**
