@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
+import { verifyWebhook as clientVerifyWebhook } from '@spotter/client';
 import { verifyWebhook } from '@spotter/webhooks';
 import { corruptPng, datasetImage } from '../support/images.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
@@ -110,11 +111,13 @@ describe('webhooks', () => {
     const deliveries = [await accepted('/verify/job'), await accepted('/verify/batch')];
     const headers = (d: Delivery) => Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [k, String(v)]));
     // Exactly what a receiver writes: the secret as documented, the raw body, the request's headers.
-    const receivers = [new StandardWebhook(SECRET), new SvixWebhook(SECRET)];
+    // @spotter/client's verifyWebhook is standardwebhooks underneath: it must agree.
+    const viaClient = (secret: string) => ({ verify: (body: string, h: Record<string, string>) => clientVerifyWebhook(secret, body, h) });
+    const receivers = [new StandardWebhook(SECRET), new SvixWebhook(SECRET), viaClient(SECRET)];
     type Event = { event: string; job?: { id: string }; batch?: { id: string } };
     // standardwebhooks answers the parsed payload; svix 2's verify only throws or passes.
     const events = deliveries.map((d) => receivers.map((r) => (r.verify(d.body, headers(d)) ?? JSON.parse(d.body)) as Event));
-    expect(events.map((e) => e.map((x) => x.event))).toEqual([['job.succeeded', 'job.succeeded'], ['batch.succeeded', 'batch.succeeded']]);
+    expect(events.map((e) => e.map((x) => x.event))).toEqual([['job.succeeded', 'job.succeeded', 'job.succeeded'], ['batch.succeeded', 'batch.succeeded', 'batch.succeeded']]);
     expect(events[0]![0]!.job!.id).toBe(job.body.id);
     expect(events[1]![1]!.batch!.id).toBe(((await batch.json()) as { id: string }).id);
     for (const d of deliveries) {
@@ -128,7 +131,7 @@ describe('webhooks', () => {
         { body: d.body, headers: { ...h, 'webhook-timestamp': String(Number(h['webhook-timestamp']) - 1) } },
       ];
       for (const r of receivers) for (const t of tampered) expect(() => r.verify(t.body, t.headers)).toThrow();
-      for (const other of [new StandardWebhook('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0'), new SvixWebhook('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0')]) {
+      for (const other of [new StandardWebhook('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0'), new SvixWebhook('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0'), viaClient('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0')]) {
         expect(() => other.verify(d.body, h)).toThrow();
       }
     }
