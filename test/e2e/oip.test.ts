@@ -3,6 +3,7 @@ import { decodeToFit } from '@spotter/imaging';
 import { ModelManifest, type Detection } from '@spotter/shared';
 import { preprocess, specFromManifest } from '@spotter/vision';
 import { corruptPng, datasetImage } from '../support/images.js';
+import { rolloutModelDir } from '../support/model-dirs.js';
 import { infer, InferInput, InferRequestedOutput, oipCall } from '../support/oip-client.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 
@@ -11,6 +12,7 @@ import { getJson, postForm, startSpotter, type Spotter } from '../support/spotte
 // the protocol's own OpenAPI document (test/support/oip-spec.ts).
 const KEY = 'oip-tenant-key-0001';
 const OTHER = 'oip-tenant-key-0002';
+const ADMIN = { authorization: 'Bearer oip-admin-key-00001' };
 const AUTH = { authorization: `Bearer ${KEY}` };
 const PICTURE = '000000000139.jpg';
 
@@ -37,7 +39,7 @@ describe('the Open Inference Protocol (v2 REST)', () => {
   let tensor: { values: Float32Array; width: number; height: number };
 
   beforeAll(async () => {
-    spotter = await startSpotter({ SPOTTER_API_KEYS: `${KEY},${OTHER}` });
+    spotter = await startSpotter({ SPOTTER_API_KEYS: `${KEY},${OTHER}`, SPOTTER_ADMIN_KEYS: 'oip-admin-key-00001', SPOTTER_MODEL_DIR: await rolloutModelDir() });
     picture = await datasetImage(PICTURE);
     const predicted = await postForm(`${spotter.url}/v1/predict`, picture, {}, AUTH);
     expect(predicted.status).toBe(200);
@@ -76,6 +78,9 @@ describe('the Open Inference Protocol (v2 REST)', () => {
     const json = await infer(spotter.url, 'yolox_nano', [new InferInput('IMAGE', [1], 'BYTES').setData([picture], false)], { headers: AUTH, outputs, flavour: 'kserve' });
     expect(json.headers.get('inference-header-content-length')).toBeNull();
     expect(detectionsOf(json.result!)).toEqual(expected);
+    // The versioned route is the same model at the registry's version.
+    const versioned = await infer(spotter.url, 'yolox_nano', [new InferInput('IMAGE', [1], 'BYTES').setData([picture])], { headers: AUTH, modelVersion: json.json.model_version });
+    expect(detectionsOf(versioned.result!)).toEqual(asFloat32(expected));
     // The job behind it is the key's own, like any /v1 job.
     const jobId = json.json.parameters.job_id as string;
     expect((await getJson(`${spotter.url}/v1/jobs/${jobId}`, AUTH)).body.result.detections).toEqual(expected);
@@ -120,5 +125,19 @@ describe('the Open Inference Protocol (v2 REST)', () => {
     const res = await oipCall(spotter.url, 'POST', `/v2/models/${c.model ?? 'yolox_nano'}/infer`, { json, binary: input.raw ? [input.raw] : [], headers });
     expect(res.status).toBe(status);
     expect(res.json.error).toMatch(/\w/);
+  });
+
+  // Last: it changes the rollout.
+  it('routes a picture sent to the live model through the rollout (a canary answers and says so), a tensor never; a model that cannot load is not ready', async () => {
+    expect((await oipCall(spotter.url, 'GET', '/v2/models/broken/ready', { headers: AUTH })).status).toBe(503);
+    const started = await fetch(`${spotter.url}/v1/rollout`, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'canary', candidate: 'yolox_nano_strict', share: 1, guards: { min_jobs: 10 } }) });
+    expect(started.status).toBe(201);
+    const image = await infer(spotter.url, 'yolox_nano', [new InferInput('IMAGE', [1], 'BYTES').setData([picture])], { headers: AUTH });
+    expect(image.json.model_name).toBe('yolox_nano_strict');
+    // The strict model keeps only boxes scoring 0.5 or more.
+    expect(detectionsOf(image.result!).every((d) => d.score >= 0.5)).toBe(true);
+    const tensorAnswer = await infer(spotter.url, 'yolox_nano', [new InferInput('images', [1, 3, 416, 416], 'FP32').setData(tensor.values)], { headers: AUTH, parameters: { image_width: tensor.width, image_height: tensor.height } });
+    expect(tensorAnswer.json.model_name).toBe('yolox_nano');
+    expect(detectionsOf(tensorAnswer.result!)).toEqual(asFloat32(expected));
   });
 });

@@ -51,6 +51,11 @@ export class OipService {
     return m;
   }
 
+  /** Why a model cannot serve, or null: its file missing or altered, or not an ONNX graph at all. */
+  notReady(m: RegisteredModel): string | null {
+    return m.problem ?? (m.signature ? null : `the file ${m.file} is not an ONNX model (no graph could be read from it)`);
+  }
+
   /** $metadata_model_response: both inputs (send one of them), the detection outputs and the raw one. */
   metadata(m: RegisteredModel) {
     const raw = m.signature?.outputs[0];

@@ -19,7 +19,7 @@ export function oipHealthRoutes(deps: { ping: () => Promise<unknown>; storage: O
   // Ready: Redis and storage reachable, and the default model's file usable.
   r.get('/v2/health/ready', async (_req, res) => {
     const [redis, storage] = await Promise.all([probe(deps.ping, 1000), probe(() => deps.storage.check(), 1000)]);
-    const problem = deps.oip.model(deps.config.model.name).problem;
+    const problem = deps.oip.notReady(deps.oip.model(deps.config.model.name));
     if (redis === 'ok' && storage === 'ok' && !problem) return void res.json({ ready: true });
     res.set('Retry-After', '5');
     res.status(503).json({ error: `not ready: redis ${redis}, storage ${storage}${problem ? `, model ${problem}` : ''}` });
@@ -48,8 +48,9 @@ export function oipRoutes(oip: OipService, config: Config, version_: string): Ro
   for (const path of modelPaths('/ready')) {
     r.get(path, (req, res) => {
       const m = oip.model(named(req).name, named(req).version);
-      if (!m.problem) return void res.json({ name: m.name, ready: true });
-      res.status(503).json({ error: `model "${m.name}" is not ready: ${m.problem}` });
+      const problem = oip.notReady(m);
+      if (!problem) return void res.json({ name: m.name, ready: true });
+      res.status(503).json({ error: `model "${m.name}" is not ready: ${problem}` });
     });
   }
   for (const path of modelPaths('/infer')) {
