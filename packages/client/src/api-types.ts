@@ -1592,7 +1592,7 @@ export interface paths {
                         "application/json": components["schemas"]["RolloutState"];
                     };
                 };
-                /** @description Unknown candidate or bad body */
+                /** @description Unknown candidate (UNKNOWN_MODEL), a candidate the registry cannot serve (MODEL_UNAVAILABLE, with its problem), or bad body */
                 400: {
                     headers: {
                         [name: string]: unknown;
