@@ -162,7 +162,27 @@ describe('the API in-process, route by route', () => {
     covered.add('GET /console/').add('GET /console/index.html');
     expect((await call('USE /admin/queues', '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('x:app-tenant-0001').toString('base64')}` } })).status).toBe(403);
     expect((await call('USE /admin/queues', '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('x:app-admin-00001').toString('base64')}` } })).status).toBe(200);
-    expect((await json('unmatched', '/v2/nothing')).status).toBe(404);
+    expect((await json('unmatched', '/v3/nothing')).body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('speaks the Open Inference Protocol at /v2: probes without a key, the rest behind it, errors in its form', async () => {
+    expect((await json('GET /v2/health/live', '/v2/health/live')).body).toEqual({ live: true });
+    expect((await json('GET /v2/health/ready', '/v2/health/ready')).body).toEqual({ ready: true });
+    expect((await json('GET /v2', '/v2')).body).toEqual({ error: expect.stringMatching(/key/i) });
+    expect((await json('GET /v2', '/v2', { headers: TENANT })).body).toMatchObject({ name: 'spotter', version: 'test' });
+    const meta = await json('GET /v2/models/:name', '/v2/models/yolox_nano', { headers: TENANT });
+    const version = meta.body.versions[0];
+    expect((await json('GET /v2/models/:name/versions/:version', `/v2/models/yolox_nano/versions/${version}`, { headers: TENANT })).body).toEqual(meta.body);
+    expect((await json('GET /v2/models/:name/ready', '/v2/models/yolox_nano/ready', { headers: TENANT })).body).toEqual({ name: 'yolox_nano', ready: true });
+    const wrong = await json('GET /v2/models/:name/versions/:version/ready', '/v2/models/yolox_nano/versions/nope/ready', { headers: TENANT });
+    expect([wrong.status, wrong.headers.get('spotter-error-code'), typeof wrong.body.error]).toEqual([404, 'MODEL_VERSION_NOT_FOUND', 'string']);
+    // No worker here: the picture is queued, and the wait ends like /v1/predict's, with the job to poll.
+    const body = JSON.stringify({ inputs: [{ name: 'IMAGE', shape: [1], datatype: 'BYTES', data: [(await image()).toString('base64')] }] });
+    const waited = await json('POST /v2/models/:name/infer', '/v2/models/yolox_nano/infer', { method: 'POST', body, headers: { ...TENANT, 'content-type': 'application/json' } });
+    expect([waited.status, waited.headers.get('spotter-error-code')]).toEqual([504, 'TIMEOUT']);
+    expect(waited.headers.get('location')).toMatch(/^\/v1\/jobs\//);
+    const bad = await json('POST /v2/models/:name/versions/:version/infer', `/v2/models/yolox_nano/versions/${version}/infer`, { method: 'POST', body: '{"inputs": []}', headers: TENANT });
+    expect([bad.status, typeof bad.body.error]).toEqual([400, 'string']);
   });
 
   it('exercised every route the app declares', () => {

@@ -18,6 +18,8 @@ import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { reportPages, reportRoutes } from './routes/report-routes.js';
 import { systemRoutes, type SystemDeps } from './routes/system-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
+import { oipHealthRoutes, oipRoutes } from './routes/oip-routes.js';
+import type { OipService } from './oip/oip-service.js';
 import type { BatchService } from './services/batch-service.js';
 import type { JobService } from './services/job-service.js';
 import type { MonitoringService } from './services/monitoring-service.js';
@@ -30,6 +32,7 @@ export interface AppDeps {
   batches: BatchService;
   monitoring: MonitoringService;
   reports: ReportService;
+  oip: OipService;
   /** The console's built files (apps/console/dist). */
   consoleDir: string;
   registry: ModelRegistry;
@@ -63,6 +66,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(monitoringRoutes(deps.monitoring));
   app.use(monitoringChartRoutes(deps.monitoring));
   app.use(reportRoutes(deps.reports));
+  // The Open Inference Protocol (KServe v2, Triton): probes without a key, the rest as /v1.
+  app.use(oipHealthRoutes({ ping: deps.system.ping, storage: deps.system.storage, oip: deps.oip, config }));
+  app.use('/v2', apiKeyAuth(keys), rateLimit(deps.rateLimits, perSecond, burst));
+  app.use(oipRoutes(deps.oip, config, deps.system.version));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

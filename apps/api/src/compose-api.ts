@@ -14,6 +14,7 @@ import { JobService } from './services/job-service.js';
 import { JobWaiters } from './services/job-waiters.js';
 import { MonitoringService, type DriftResult } from './services/monitoring-service.js';
 import { ReportService } from './services/report-service.js';
+import { OipService } from './oip/oip-service.js';
 
 /**
  * The API's composition: adapters chosen from the configuration, services wired to them, the
@@ -55,6 +56,7 @@ export async function composeApi(config: Config, log: Logger, version: string) {
     batches,
     monitoring,
     reports: new ReportService(storage),
+    oip: new OipService({ config, registry, jobs, liveModel: async () => (await rollout.state()).live }),
     // Built by the set-up (scripts/lib.mjs ensureConsole); served as files, not imported.
     consoleDir: config.http.consoleDir ?? fileURLToPath(new URL('../../console/dist', import.meta.url)),
     registry,

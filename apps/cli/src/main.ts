@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/config';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '@spotter/quantize';
 import { createStorage } from '@spotter/storage';
-import { apiClient } from './api-client.js';
+import { apiClient, cliMessage } from './api-client.js';
 import { batchCommand } from './batch-command.js';
 import { evalCommand } from './eval-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
@@ -127,6 +127,6 @@ try {
     throw new Error(USAGE);
   }
 } catch (err) {
-  console.error(`spotter: ${(err as Error).message}`);
+  console.error(`spotter: ${cliMessage(err)}`);
   process.exit(2);
 }

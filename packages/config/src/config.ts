@@ -71,7 +71,15 @@ export const EnvSchema = z.object({
   SPOTTER_TAKEOVER_S: int(15, 3, 600),
   SPOTTER_OUTAGE_BUDGET_S: int(900, 0, 7 * 24 * 3600),
   SPOTTER_RECONCILE_S: int(30, 1, 3600),
-  SPOTTER_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  // `whsec_<base64>` is the Standard Webhooks format its libraries take as is; any other secret
+  // is used as its UTF-8 bytes (receivers then pass it to those libraries as a raw key).
+  SPOTTER_WEBHOOK_SECRET: z
+    .string()
+    .min(16, 'use at least 16 characters')
+    .refine((s) => !s.startsWith('whsec_') || /^whsec_(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/.test(s), {
+      error: 'a whsec_ secret must be whsec_ followed by the standard base64 of at least 16 random bytes (openssl rand -base64 32)',
+    })
+    .optional(),
   SPOTTER_WEBHOOK_ALLOW_HOSTS: csv,
   SPOTTER_WEBHOOK_ATTEMPTS: int(9, 1, 50),
   SPOTTER_WEBHOOK_BACKOFF_MS: int(15_000, 1),

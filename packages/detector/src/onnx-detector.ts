@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { ModelError, type Detection } from '@spotter/shared';
-import { inputSizeOf, outputDecoders, postprocess, preprocess, type ModelInput, type ModelSpec } from '@spotter/vision';
+import { ModelError, ValidationError, type Detection } from '@spotter/shared';
+import { fitSize, inputSizeOf, outputDecoders, postprocess, preprocess, type ModelInput, type ModelSpec } from '@spotter/vision';
 
 export interface SessionOptions {
   executionProviders: readonly string[];
@@ -17,7 +17,12 @@ export interface SessionOptions {
 export interface DetectOutput {
   detections: Detection[];
   timings: { preprocess: number; inference: number; sessionWait: number; postprocess: number };
+  /** The model's output tensor as it came, when asked for (`raw`). */
+  raw?: { data: Float32Array; dims: number[] };
 }
+
+/** Where boxes go: the picture's size as displayed, and fitted / original (what `fitSize` gives). */
+type Frame = Pick<ModelInput, 'width' | 'height' | 'scale'>;
 
 function checkProviders(requested: readonly string[]) {
   const supported = ort.listSupportedBackends();
@@ -246,16 +251,36 @@ export class OnnxDetector {
   }
 
   /** Runs the model on one fitted image; boxes come back in the original image's pixels. */
-  async detect(img: ModelInput, minScore: number, priority: RunPriority = 'high'): Promise<DetectOutput> {
+  async detect(img: ModelInput, minScore: number, priority: RunPriority = 'high', opts: { raw?: boolean } = {}): Promise<DetectOutput> {
     const t0 = performance.now();
+    const tensor = preprocess(img, this.spec, this.inputSize);
+    return this.run(tensor, img, minScore, priority, opts.raw ?? false, performance.now() - t0);
+  }
+
+  /**
+   * Runs the model on an input tensor the caller pre-processed (`[1, 3, S, S]`, the model's
+   * own layout and scale). Boxes come back in the pixels of `source`, the picture the tensor
+   * was fitted from (top-left, as `preprocess` pastes it), or in the tensor's without it.
+   * ValidationError (TENSOR_SHAPE_MISMATCH) when the shape is not this model's.
+   */
+  detectTensor(tensor: Float32Array, shape: readonly number[], source: { width: number; height: number } | undefined, minScore: number, priority: RunPriority = 'high', opts: { raw?: boolean } = {}): Promise<DetectOutput> {
     const size = this.inputSize;
-    const tensor = preprocess(img, this.spec, size);
+    if (shape.join(',') !== `1,3,${size},${size}` || tensor.length !== 3 * size * size) {
+      throw new ValidationError(`model "${this.name}" takes a [1, 3, ${size}, ${size}] FP32 tensor, not [${shape.join(', ')}]`, 'TENSOR_SHAPE_MISMATCH');
+    }
+    const frame = source ? { ...source, scale: fitSize(source.width, source.height, size).scale } : { width: size, height: size, scale: 1 };
+    return this.run(tensor, frame, minScore, priority, opts.raw ?? false, 0);
+  }
+
+  private async run(tensor: Float32Array, frame: Frame, minScore: number, priority: RunPriority, raw: boolean, preprocessMs: number): Promise<DetectOutput> {
+    const size = this.inputSize;
     const t1 = performance.now();
     const out = await this.sessions.run(tensor, [1, 3, size, size], priority);
     const t2 = performance.now();
     // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
-    const detections = postprocess(out.data, out.dims, img, this.spec, size, minScore);
-    return { detections, timings: { preprocess: t1 - t0, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 } };
+    const detections = postprocess(out.data, out.dims, frame, this.spec, size, minScore);
+    const timings = { preprocess: preprocessMs, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 };
+    return { detections, timings, ...(raw ? { raw: { data: out.data, dims: out.dims } } : {}) };
   }
 
   /** How many inputs the model runs at once. */

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EvaluationBaseline } from '@spotter/monitoring';
 import { formatIssues, ModelManifest, ModelRegistryError, UnknownModelError, type RegisteredModel } from '@spotter/shared';
+import { onnxSignature } from './onnx-signature.js';
 import { readEvalReport, type EvalReportFile } from './eval-report.js';
 
 /** A model file's version: the first 12 hex digits of its sha256. */
@@ -23,9 +24,9 @@ interface Registered {
 async function register(manifest: ModelManifest, dir: string, reports: boolean): Promise<Registered> {
   const file = path.join(dir, manifest.file);
   const bytes = await readFile(file).catch(() => null);
-  if (!bytes) return { model: { ...manifest, path: file, version: manifest.version ?? 'missing', problem: `the file ${manifest.file} is missing` }, report: null };
+  if (!bytes) return { model: { ...manifest, path: file, version: manifest.version ?? 'missing', problem: `the file ${manifest.file} is missing`, signature: null }, report: null };
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const model = { ...manifest, path: file, version: manifest.version ?? digest.slice(0, 12), problem: null };
+  const model = { ...manifest, path: file, version: manifest.version ?? digest.slice(0, 12), problem: null, signature: onnxSignature(bytes) };
   if (manifest.sha256 && manifest.sha256 !== digest) return { model: { ...model, problem: `the file's sha256 is ${digest}, not the manifest's ${manifest.sha256}` }, report: null };
   if (!manifest.eval_report || !reports) return { model, report: null };
   const read = await readEvalReport(dir, manifest.eval_report, model);

@@ -42,6 +42,13 @@ export const ModelManifest = z.object({
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 
+/** A graph input or output as a model file declares it: name, element type (FP32, INT64, ...), shape (-1: any size). */
+export interface TensorSignature {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
 /** A manifest the registry has read, with where its file is and what that file is. */
 export interface RegisteredModel extends ModelManifest {
   /** Absolute path of the .onnx file. */
@@ -53,4 +60,6 @@ export interface RegisteredModel extends ModelManifest {
    * does not match the manifest, or its eval_report cannot be read (a gate fails closed).
    */
   problem: string | null;
+  /** The inputs and outputs the file declares; null when it cannot be read. */
+  signature: { inputs: TensorSignature[]; outputs: TensorSignature[] } | null;
 }

@@ -44,6 +44,8 @@ export const storageKeys = {
   pending: (id: string) => `pending/${id}.json`,
   result: (id: string) => `results/${id}.json`,
   annotated: (id: string) => `annotated/${id}.jpg`,
+  /** A job's raw model output, when its client asked for it (encodeRawTensor); read once, then deleted. */
+  output: (id: string) => `outputs/${id}.f32`,
   shadow: (id: string) => `shadow/${id}.json`,
   feedback: (id: string) => `feedback/${id}.json`,
   /** A batch's manifest: its items (job ids, source names) and what was skipped. */

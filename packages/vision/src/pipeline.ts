@@ -32,7 +32,7 @@ export function preprocess(img: ModelInput, spec: Pick<ModelSpec, 'bgr' | 'pixel
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /** Raw output -> labelled boxes in the original image's pixels: decode, class-wise NMS, rescale. */
-export function postprocess(output: Float32Array, dims: readonly number[], img: ModelInput, spec: ModelSpec, size: number, minScore: number): Detection[] {
+export function postprocess(output: Float32Array, dims: readonly number[], img: Pick<ModelInput, 'width' | 'height' | 'scale'>, spec: ModelSpec, size: number, minScore: number): Detection[] {
   const candidates = outputDecoders[spec.format].decode(output, dims, size, Math.max(minScore, spec.minScore));
   const kept = nonMaxSuppression(candidates, spec.iouThreshold, spec.maxDetections);
   const clampX = (v: number) => round2(Math.min(Math.max(v / img.scale, 0), img.width));
