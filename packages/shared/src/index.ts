@@ -10,3 +10,4 @@ export * from './rollout-contract.js';
 export * from './zod-issues.js';
 export * from './timing.js';
 export * from './batch-contract.js';
+export * from './video-contract.js';
