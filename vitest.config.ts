@@ -10,8 +10,13 @@ export default defineConfig({
     // One redis-server and one S3-protocol server for the whole run; each test file
     // isolates itself with its own queue prefix, bucket prefix or directory.
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Limits that catch a hang, never a verdict on speed: an end-to-end test's own waits
+    // (for states and events) decide, and a machine taken by other work may take several
+    // times as long as an idle one. Polls wait as long (expect.poll's 1 s default would turn
+    // a slow render into a failure).
+    testTimeout: 300_000,
+    hookTimeout: 600_000,
+    expect: { poll: { timeout: 60_000, interval: 100 } },
     pool: 'forks',
     // End-to-end files start their own API and worker processes: two at a time on two cores.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

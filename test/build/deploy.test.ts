@@ -39,7 +39,7 @@ describe('production build: pnpm deploy --prod, then plain node', () => {
     env = { ...stackEnv(port, storageDir), NODE_OPTIONS: PRODUCTION_NODE_OPTIONS, SPOTTER_URL: url };
     processes.push((await launchService('worker', path.join(dir, 'worker', 'dist', 'main.js'), env, /spotter worker ready/)) as SpotterProcess);
     processes.push((await launchService('api', path.join(dir, 'api', 'dist', 'main.js'), env, /spotter api listening/)) as SpotterProcess);
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await Promise.all(processes.map((p) => stopService(p)));

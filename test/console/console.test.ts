@@ -121,7 +121,7 @@ describe('the console against the real stack', () => {
     adminPage = await watchedPage(admin);
     // Another tenant's jobs, which no page of this key may show.
     otherJobIds = (await submitJobs(spotter, OTHER, 2)).map((j) => j.id);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -305,6 +305,10 @@ describe('the console against the real stack', () => {
     await hist.locator('canvas').waitFor();
     expect(await inkShare(await hist.screenshot())).toBeGreaterThan(0.01);
     expect(await page.locator('[data-role="drift-summary"]').getAttribute('data-status')).not.toBe('insufficient_data');
+    // Service health has its own table, one row per objective, apart from the model's metrics.
+    const service = page.locator('table[data-role="service-health"]');
+    expect(await service.locator('tbody tr').count()).toBe(3);
+    expect(await page.locator('table[data-role="drift-metrics"] button[data-metric="queue_seconds"]').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'monitoring.png'), fullPage: true });
   });
 

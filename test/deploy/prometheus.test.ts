@@ -59,7 +59,7 @@ describe.skipIf(!hasPrometheus)('deploy/prometheus with promtool', () => {
     const file = path.join(tmp, 'prometheus.yml');
     await writeFile(file, stringify(config));
     const { code, out } = await runTool('promtool', ['check', 'config', file]);
-    expect(out).toMatch(/SUCCESS: 6 rules found/);
+    expect(out).toContain(`SUCCESS: ${(await rulesOf()).length} rules found`);
     expect(code, out).toBe(0);
   });
 
@@ -172,7 +172,8 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a running API and wo
       static_configs: [{ targets: [address], labels: { namespace: 'spotter' } }],
     });
     const config = {
-      global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+      // A scrape reads Redis; 2 s leaves a busy machine time to answer (later scrapes retry anyway).
+      global: { scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '1s' },
       rule_files: [ALERTS],
       scrape_configs: [target(jobs.api, new URL(spotter.url).host), target(jobs.worker, `127.0.0.1:${workerPort}`)],
     };
@@ -187,7 +188,7 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a running API and wo
     await until(async () => {
       if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${promLog}`);
       return (await fetch(`${promUrl}/-/ready`).catch(() => null))?.ok || undefined;
-    }, 30_000);
+    });
   });
 
   afterAll(async () => {
@@ -227,7 +228,7 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a running API and wo
       await until(async () => {
         const r = await query(promUrl, 'sum(spotter_jobs_total)');
         return Number(r.data?.result[0]?.value[1]) >= want ? true : undefined;
-      }, 30_000);
+      });
       if (round === 0) {
         // The served images become the drift reference; the second round is the window.
         const to = new Date(Date.now() + 1).toISOString();
@@ -284,7 +285,7 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scraping a running API and wo
     const loaded = await until(async () => {
       const now = await rules();
       return now.find((r) => r.name === 'SpotterWebhooksGivingUp')?.state === 'firing' ? now : undefined;
-    }, 15_000);
+    });
     expect(loaded.map((r) => r.name).sort()).toEqual((await rulesOf()).map((r) => r.alert).sort());
     for (const r of loaded) expect(`${r.name}: ${r.health} ${r.lastError ?? ''}`.trim()).toBe(`${r.name}: ok`);
   });

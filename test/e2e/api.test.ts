@@ -9,9 +9,10 @@ const B = { authorization: 'Bearer key-bravo-0002' };
 describe('HTTP contract', () => {
   let spotter: Spotter;
   beforeAll(async () => {
-    // No worker at first: jobs stay queued until a test starts one.
+    // No worker at first: jobs stay queued until a test starts one. /v1/predict gives up after
+    // 5 s: certain to time out while no worker runs, and fifty times an idle job's time once one does.
     spotter = await startSpotter(
-      { SPOTTER_API_KEYS: 'key-alpha-0001,key-bravo-0002', SPOTTER_MAX_BACKLOG: '5', SPOTTER_PREDICT_TIMEOUT_MS: '1000' },
+      { SPOTTER_API_KEYS: 'key-alpha-0001,key-bravo-0002', SPOTTER_MAX_BACKLOG: '5', SPOTTER_PREDICT_TIMEOUT_MS: '5000' },
       { workers: 0 },
     );
   });

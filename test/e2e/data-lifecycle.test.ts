@@ -100,11 +100,18 @@ describe('realtime jobs during a batch', () => {
     const realtime = await Promise.all(Array.from({ length: 6 }, () => postForm(`${spotter.url}/v1/jobs`, image, {}, KEY)));
     const finished = await Promise.all(realtime.map(async (r) => (await getJson(`${spotter.url}/v1/jobs/${r.body.id}?wait=30`, KEY)).body));
     const during = (await getJson(`${spotter.url}/v1/batches/${batch.body.id}`, KEY)).body;
+    // How long one job holds a slot here, measured on this run's own jobs (batch items done so far, the realtime ones).
+    const lines = (await (await fetch(`${spotter.url}/v1/batches/${batch.body.id}/results`, { headers: KEY })).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const items = await Promise.all(lines.filter((l) => l.status === 'succeeded').map(async (l) => (await getJson(`${spotter.url}/v1/jobs/${l.job_id}`, KEY)).body));
+    const held = [...items, ...finished].map((j) => j.timings_ms.total - j.timings_ms.queue);
+    const slot = Math.max(...held);
     for (const job of finished) {
       expect(job.status).toBe('succeeded');
-      // Two slots, a batch item in each at most: a realtime job waits for one item, not for the batch.
-      expect(job.timings_ms.queue).toBeLessThan(2000);
+      // A batch item in each slot at most: a realtime job waits for one item and the realtime
+      // jobs ahead of it (six over at least two slots), not for the batch.
+      expect(job.timings_ms.queue, `a slot was held ${slot} ms at most`).toBeLessThan(4 * slot + 250);
     }
+    // And the batch is nowhere near done.
     expect(during.counts.queued).toBeGreaterThan(50);
     // Listing the batch's jobs, 50 at a time, newest first, each once.
     const seen: string[] = [];
@@ -207,7 +214,8 @@ describe('cancel and erase', () => {
 describe('retention and privacy', () => {
   let spotter: Spotter;
   beforeAll(async () => {
-    spotter = await startSpotter({ SPOTTER_API_KEYS: 'lifecycle-tenant-01', SPOTTER_IMAGE_RETENTION: '2s', SPOTTER_STRIP_METADATA: 'true' });
+    // Kept 10 s: the checks of the picture below must come before the sweeper, on any machine.
+    spotter = await startSpotter({ SPOTTER_API_KEYS: 'lifecycle-tenant-01', SPOTTER_IMAGE_RETENTION: '10s', SPOTTER_STRIP_METADATA: 'true' });
   });
   afterAll(() => spotter?.stop());
 
@@ -217,7 +225,8 @@ describe('retention and privacy', () => {
     const res = await postForm(`${spotter.url}/v1/jobs`, photo, {}, KEY);
     const job = (await getJson(`${spotter.url}/v1/jobs/${res.body.id}?wait=30`, KEY)).body;
     expect(job.status).toBe('succeeded');
-    expect(job.image).toMatchObject({ held: true, delete_after: expect.any(String) });
+    expect(job.image).toMatchObject({ held: true });
+    expect(Date.parse(job.image.delete_after) - Date.parse(job.finished_at)).toBe(10_000);
     expect(JSON.stringify(job)).not.toMatch(/GPS|PhoneMaker/);
     const stored = await readFile(path.join(spotter.storageDir, 'images', res.body.id));
     expect(stored.includes(Buffer.from('PhoneMaker'))).toBe(false);
@@ -226,7 +235,7 @@ describe('retention and privacy', () => {
     const meta = await sharp(annotated).metadata();
     expect([meta.format, meta.exif, meta.xmp]).toEqual(['jpeg', undefined, undefined]);
     // The sweeper (a scheduler, every second here) deletes the original and the annotated copy.
-    await until(async () => ((await listFiles(spotter.storageDir)).some((f) => f === `images/${res.body.id}`) ? undefined : true), 30_000);
+    await until(async () => ((await listFiles(spotter.storageDir)).some((f) => f === `images/${res.body.id}`) ? undefined : true));
     const files = await listFiles(spotter.storageDir);
     expect(files).toContain(`results/${res.body.id}.json`);
     expect(files).not.toContain(`annotated/${res.body.id}.jpg`);

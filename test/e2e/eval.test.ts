@@ -16,7 +16,7 @@ describe('spotter eval on coco-val128 with the default model', () => {
   beforeAll(async () => {
     out = await mkdtemp(path.join(os.tmpdir(), 'spotter-eval-'));
     report = await evalCommand({ data: DATASET, out }, config);
-  }, 120_000);
+  });
 
   it('reports AP@[.5:.95] within 0.01 of the pycocotools figure (0.341)', () => {
     expect(report.dataset).toMatchObject({ images: 128, objects: 898 });

@@ -146,7 +146,7 @@ describe('observability', () => {
       worker = await until(async () => {
         const s = await scrape(workerMetricsUrl);
         return counted(s) >= N ? s : undefined;
-      }, 10_000);
+      });
     });
     const delta = (which: 'api' | 'worker', name: string, labels: Record<string, string> = {}) =>
       valueOf(which === 'api' ? api : worker, name, labels) - valueOf(before[which], name, labels);

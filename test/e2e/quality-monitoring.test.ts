@@ -33,7 +33,9 @@ describe('model quality monitoring: evaluation baseline, Page-Hinkley per window
 
   /**
    * Serves images (8 in flight) in a time window of its own; `labelOf(i)` names the dataset
-   * image whose labels to send as feedback for the i-th (none when it returns undefined).
+   * image whose labels to send as feedback for the i-th (none when it returns undefined), sent
+   * once every job has answered, in the images' order: Page-Hinkley reads feedback in arrival
+   * order, which must not depend on which job finished first.
    */
   async function serve(bodies: Buffer[], labelOf: (i: number) => number | undefined = () => undefined) {
     await sleep(1200); // profiles are cut into 1 s buckets here: start in a fresh one
@@ -48,18 +50,20 @@ describe('model quality monitoring: evaluation baseline, Page-Hinkley per window
           const job = (await getJson(`${spotter.url}/v1/jobs/${body.id}?wait=30`)).body;
           expect(job.status).toBe('succeeded');
           jobs[i] = job;
-          const label = labelOf(i);
-          if (label !== undefined) await feedback(job, label);
         }
       }),
     );
+    for (const [i, job] of jobs.entries()) {
+      const label = labelOf(i);
+      if (label !== undefined) await feedback(job, label);
+    }
     // A job is counted just after its answer: the window ends once it holds them all.
     let to = '';
     await until(async () => {
       to = new Date(Date.now() + 1).toISOString();
       const counted = (await getJson(`${spotter.url}/v1/monitoring/drift?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to)}`)).body.window.count;
       return counted >= bodies.length ? true : undefined;
-    }, 10_000);
+    });
     return { from: from.toISOString(), to, jobs };
   }
 
@@ -81,7 +85,7 @@ describe('model quality monitoring: evaluation baseline, Page-Hinkley per window
     const w = await serve(referenceHalf.map((i) => images[i]!));
     const res = await fetch(`${spotter.url}/v1/monitoring/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: w.from, to: w.to }) });
     expect(res.status).toBe(201);
-  }, 300_000);
+  });
   afterAll(() => spotter?.stop());
 
   it('judges feedback against the evaluation report when the reference has no labels: true labels read ok, shuffled ones alarm', async () => {
@@ -135,7 +139,7 @@ describe('model quality monitoring: evaluation baseline, Page-Hinkley per window
     const picked = holdout.slice(0, 32);
     const bodies = await Promise.all(picked.map((i, k) => (k % 2 ? sharp(images[i]!).linear(0.3, 0).jpeg({ quality: 90 }).toBuffer() : images[i]!)));
     const w = await serve(bodies);
-    await until(async () => ((await getJson(`${spotter.url}/v1/rollout`)).body.shadow.jobs === 32 ? true : undefined), 60_000);
+    await until(async () => ((await getJson(`${spotter.url}/v1/rollout`)).body.shadow.jobs === 32 ? true : undefined));
     expect((await admin('/v1/rollout/rollback', {})).status).toBe(200);
     const indexOf = new Map<string, number>(w.jobs.map((job, k) => [job.id, k]));
 

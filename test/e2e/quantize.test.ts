@@ -23,7 +23,7 @@ describe('spotter quantize on yolox_nano with coco-val128', () => {
     summary = await quantizeCommand({ model: path.join(MODEL_DIR, 'yolox_nano.onnx'), calibration: DATASET, images: 8, out: 'yolox_nano_int8', runs: 6 }, config);
     table = quantizeTable(summary);
     console.log(table);
-  }, 120_000);
+  });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('writes a valid QDQ model under 1.5 MB with int8 weights', async () => {

@@ -117,7 +117,7 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     const canary = await until(async () => {
       const c = (await getJson(`${spotter.url}/v1/rollout`, ADMIN)).body.canary.candidate;
       return c.jobs === 3 ? c : undefined;
-    }, 10_000);
+    });
     expect(canary).toMatchObject({ jobs: 3, failed: 0 });
     expect((await post(spotter, '/v1/rollout/promote')).body).toMatchObject({ live: 'yolox_nano_strict', mode: 'none', last_event: { action: 'promoted' } });
     const [after] = await runJobs(spotter, 1);
@@ -134,7 +134,7 @@ describe('model registry: evaluation comparison, shadow and canary', () => {
     const body = await until(async () => {
       const state = (await getJson(`${spotter.url}/v1/rollout`, ADMIN)).body;
       return state.mode === 'none' ? state : undefined;
-    }, 10_000);
+    });
     expect(body).toMatchObject({ mode: 'none', live: 'yolox_nano_strict', last_event: { action: 'rolled_back_automatically', candidate: 'broken', by: 'guard' } });
     expect(body.history.map((e: { action: string }) => e.action)).toEqual(['rolled_back_automatically', 'started', 'promoted', 'started', 'rolled_back', 'started']);
     // The very next job goes to the live model: routing reads the rollout state, no cache to expire.

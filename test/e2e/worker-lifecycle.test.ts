@@ -14,15 +14,17 @@ describe('worker lifecycle', () => {
 
   it('on SIGTERM finishes the jobs in hand, exits 0, and leaves the rest queued for the next worker', async () => {
     const image = await datasetImage();
+    // The whole backlog is queued before a worker starts: how fast jobs are posted and run cannot matter.
+    expect(await spotter.stopWorker(spotter.workers[0]!)).toBe(0);
     const ids: string[] = [];
-    for (let i = 0; i < 16; i++) ids.push((await postForm(`${spotter.url}/v1/jobs`, image)).body.id);
-    // Stop the worker as soon as it has started on the backlog.
+    for (let i = 0; i < 32; i++) ids.push((await postForm(`${spotter.url}/v1/jobs`, image)).body.id);
+    const worker = await spotter.startWorker();
+    // Stop the worker as soon as it has started on the backlog (2 slots: 30 jobs are still queued).
     for (;;) {
       const { body } = await getJson(`${spotter.url}/v1/jobs/${ids[0]}`);
       if (body.status !== 'queued') break;
       await new Promise((r) => setTimeout(r, 5));
     }
-    const worker = spotter.workers[0]!;
     expect(await spotter.stopWorker(worker)).toBe(0);
     expect(worker.output()).toContain('finishing jobs in hand');
     const states = await Promise.all(ids.map(async (id) => (await getJson(`${spotter.url}/v1/jobs/${id}`)).body.status as string));

@@ -3,13 +3,15 @@ import { postForm } from '../support/spotter.js';
 import type { Receiver } from './fault-stack.js';
 
 /**
- * Submits jobs (with a webhook to `receiver`) steadily from `clients` clients while `fault`
- * runs, and one second after it; returns the ids that got 202 and the count of each HTTP status.
+ * Submits jobs (with a webhook to `receiver`) steadily from `clients` clients; once
+ * `acceptedBefore` of them are accepted (so that the fault meets work in flight, however fast
+ * the machine), runs `fault`, and goes on one second after it. Returns the ids that got 202
+ * and the count of each HTTP status.
  */
 export async function steadyLoad(
   target: { url: string; receiver: Pick<Receiver, 'url'> },
   fault: () => Promise<void>,
-  opts: { clients: number; headers?: Record<string, string> },
+  opts: { clients: number; headers?: Record<string, string>; acceptedBefore?: number },
 ) {
   const image = await datasetImage();
   const accepted: string[] = [];
@@ -23,6 +25,8 @@ export async function steadyLoad(
       await new Promise((r) => setTimeout(r, 100));
     }
   });
+  const before = opts.acceptedBefore ?? 8;
+  while (accepted.length < before) await new Promise((r) => setTimeout(r, 50));
   await fault();
   await new Promise((r) => setTimeout(r, 1000));
   done = true;

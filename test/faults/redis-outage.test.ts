@@ -37,10 +37,10 @@ describe('Redis unavailable: every route answers 503 with Retry-After, never 500
     // The queue gauges are left out rather than repeated stale.
     expect(await backlog()).toEqual([]);
     for (const url of [`${stack.url}/readyz`, `http://127.0.0.1:${workerPort}/readyz`]) {
-      const t0 = Date.now();
       const res = await fetch(url);
       expect(res.status, url).toBe(503);
-      expect(Date.now() - t0, url).toBeLessThan(1000);
+      // Known down at once (the client's state), not found out by waiting for a probe's timeout.
+      expect(((await res.json()) as { checks: { redis: string } }).checks.redis, url).toMatch(/^error: redis connection is /);
     }
     await stack.redis.start();
     const back = Date.now();
@@ -57,16 +57,12 @@ describe('Redis losing data under load: every 202 still ends final, with its web
   });
   afterAll(() => stack?.stop());
 
-  // Longer than the audit's own deadline, so that a failure reports its figures instead of a timeout.
-  const AUDIT_TIMEOUT_MS = 150_000;
-
-  /** Steady load, the fault 1.5 s in; then every accepted job must end final, with its webhook. */
+  /** Steady load, the fault once jobs are in flight; then every accepted job must end final, with its webhook. */
   async function survives(scenario: string, fault: () => Promise<void>) {
     let faultAt = 0;
     const { accepted, statuses } = await steadyLoad(
       stack,
       async () => {
-        await new Promise((r) => setTimeout(r, 1500));
         faultAt = Date.now();
         await fault();
       },
@@ -88,9 +84,9 @@ describe('Redis losing data under load: every 202 still ends final, with its web
       await stack.redis.start();
     });
     expect(Object.keys(statuses).filter((s) => s !== '202' && s !== '503')).toEqual([]);
-  }, AUDIT_TIMEOUT_MS);
+  });
 
   it('survives FLUSHALL: the outbox in storage brings every accepted job back', async () => {
     await survives('Redis FLUSHALL under load', () => stack.redis.flushall());
-  }, AUDIT_TIMEOUT_MS);
+  });
 });

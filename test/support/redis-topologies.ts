@@ -54,7 +54,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisTopology & { 
     await until(async () => {
       const states = await Promise.all(ports.map((p) => onServer(p, (r) => r.call('CLUSTER', 'INFO') as Promise<string>)));
       return states.every((s) => s.includes('cluster_state:ok')) ? true : undefined;
-    }, 20_000);
+    });
     return {
       url: `redis-cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
       ports,
@@ -92,7 +92,7 @@ export async function startRedisSentinel(name = 'mymaster'): Promise<RedisTopolo
       const link = await onServer(replica.port, (r) => r.info('replication'));
       const known = (await ask('REPLICAS', name)) as unknown[];
       return link.includes('master_link_status:up') && known.length === 1 ? true : undefined;
-    }, 20_000);
+    });
     const masterPort = async () => Number(((await ask('GET-MASTER-ADDR-BY-NAME', name)) as [string, string])[1]);
     return {
       url: `redis-sentinel://127.0.0.1:${sentinel.port}?name=${name}`,
@@ -100,7 +100,7 @@ export async function startRedisSentinel(name = 'mymaster'): Promise<RedisTopolo
       failover: async () => {
         const before = await masterPort();
         await ask('FAILOVER', name);
-        await until(async () => ((await masterPort()) !== before ? true : undefined), 30_000);
+        await until(async () => ((await masterPort()) !== before ? true : undefined));
       },
       flushall: async () => void (await onServer(await masterPort(), (r) => r.flushall())),
       stop: () => teardown(servers, dir),

@@ -1,5 +1,8 @@
-/** Polls `fn` until it returns something other than undefined, or fails after `ms`. */
-export async function until<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
+/**
+ * Polls `fn` until it returns something other than undefined, or fails after `ms`: a bound
+ * against a hang, generous enough for a machine that other work slows down several times.
+ */
+export async function until<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 120_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();

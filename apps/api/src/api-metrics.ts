@@ -4,14 +4,17 @@ import { createRegistry, prom, SECONDS_BUCKETS } from '@spotter/telemetry';
 
 const STATUS_VALUE: Record<string, number> = { insufficient_data: -1, ok: 0, warn: 1, alarm: 2 };
 
-type DriftGaugeSource = () => Promise<{ metrics: { name: string; score: number; status: string }[] } | null>;
+type DriftGaugeSource = () => Promise<{
+  metrics: { name: string; score: number; status: string }[];
+  service: { metrics: { objective: string; burn_rate: number; status: string }[] };
+} | null>;
 
 /**
  * The API's Prometheus metrics. Queue gauges are read from Redis at scrape time, so they
  * are exported once (here), not by every worker. A scrape never fails because Redis is
  * down: the Redis-backed gauges are skipped and spotter_redis_up says so.
  */
-export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, ping: () => Promise<unknown>) {
+export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, evaluation: () => Promise<{ failures: number }>, ping: () => Promise<unknown>) {
   const registry = createRegistry('spotter-api');
   /**
    * Runs a Redis-backed collect; a failure empties that gauge (no stale value is exported)
@@ -99,6 +102,40 @@ export function createApiMetrics(queue: JobQueue, lastDrift: DriftGaugeSource, p
           const report = await lastDrift();
           this.reset();
           for (const m of report?.metrics ?? []) this.set({ metric: m.name }, STATUS_VALUE[m.status] ?? -1);
+        });
+      },
+    }),
+    evaluationFailures: new prom.Gauge({
+      name: 'spotter_monitoring_evaluation_failures',
+      help: 'Scheduled drift evaluations that failed in a row (0 once one succeeds): alarms are not being judged while it is above 0',
+      registers: [registry],
+      async collect() {
+        await fromRedis(this, async () => this.set((await evaluation()).failures));
+      },
+    }),
+    serviceStatus: new prom.Gauge({
+      name: 'spotter_service_status',
+      help: 'Service health of each objective (SPOTTER_SLO_*) over the last window: -1 insufficient data, 0 ok, 1 warn, 2 alarm',
+      labelNames: ['objective'],
+      registers: [registry],
+      async collect() {
+        await fromRedis(this, async () => {
+          const report = await lastDrift();
+          this.reset();
+          for (const m of report?.service.metrics ?? []) this.set({ objective: m.objective }, STATUS_VALUE[m.status] ?? -1);
+        });
+      },
+    }),
+    serviceBurnRate: new prom.Gauge({
+      name: 'spotter_service_burn_rate',
+      help: "Each objective's burn rate over the last window: the share of jobs that broke it over the share it allows (1 spends the budget exactly)",
+      labelNames: ['objective'],
+      registers: [registry],
+      async collect() {
+        await fromRedis(this, async () => {
+          const report = await lastDrift();
+          this.reset();
+          for (const m of report?.service.metrics ?? []) this.set({ objective: m.objective }, m.burn_rate);
         });
       },
     }),

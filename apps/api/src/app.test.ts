@@ -133,7 +133,7 @@ describe('the API in-process, route by route', () => {
   it('answers the monitoring routes (admin) with what there is: no reference yet, no traffic', async () => {
     expect((await json('GET /v1/monitoring/drift', '/v1/monitoring/drift', { headers: TENANT })).status).toBe(403);
     expect((await json('GET /v1/monitoring/drift', '/v1/monitoring/drift', { headers: ADMIN })).body).toMatchObject({ status: 'insufficient_data', reference: null });
-    expect((await json('GET /v1/monitoring/alarms', '/v1/monitoring/alarms', { headers: ADMIN })).body).toEqual({ open: [], history: [] });
+    expect((await json('GET /v1/monitoring/alarms', '/v1/monitoring/alarms', { headers: ADMIN })).body).toMatchObject({ open: [], service: { open: [] }, evaluation: { failures: 0, error: null }, history: [] });
     const now = new Date();
     const ref = await json('POST /v1/monitoring/reference', '/v1/monitoring/reference', {
       method: 'POST',

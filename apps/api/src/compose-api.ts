@@ -37,7 +37,7 @@ export async function composeApi(config: Config, log: Logger, version: string) {
   const jobs = new JobService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, waiters, log });
   const batches = new BatchService({ config, storage, lifecycle, idempotency: stores.idempotency, rollout, registry, log });
   const monitoring = new MonitoringService({ config, profiles: stores.profiles, alarms: stores.alarms, rollout, jobs, records: stores.jobs, storage });
-  const metrics = createApiMetrics(stores.queue, () => stores.alarms.lastReport<DriftResult>(), stores.ping);
+  const metrics = createApiMetrics(stores.queue, () => stores.alarms.lastReport<DriftResult>(), () => stores.alarms.evaluation(), stores.ping);
   const maintenance = startMaintenance({
     config,
     connection: blocking,

@@ -1,7 +1,5 @@
-import { Worker } from 'bullmq';
 import type { Config } from '@spotter/config';
 import { reconcile, sweepImages, type Lifecycle } from '@spotter/jobs';
-import { QueueNames } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
 import type { AlarmStore, JobQueue, RedisClient } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
@@ -50,15 +48,11 @@ export function startMaintenance(deps: MaintenanceDeps) {
       },
     };
   }
-  const worker = new Worker(
-    QueueNames.maintenance,
-    async (job) => {
-      return tasks[job.name]?.run();
-    },
-    { connection: deps.connection, prefix: queue.prefix, concurrency: 1 },
+  const worker = queue.runMaintenance(
+    deps.connection,
+    async (task) => tasks[task]?.run(),
+    (err, task) => log.warn({ task, err: err.message }, task ? 'maintenance task failed' : 'maintenance worker error'),
   );
-  worker.on('failed', (job, err) => log.warn({ task: job?.name, err: err.message }, 'maintenance task failed'));
-  worker.on('error', (err) => log.warn({ err: err.message }, 'maintenance worker error'));
   const declare = () =>
     Promise.all(Object.entries(tasks).map(([name, t]) => queue.schedule(name, t.everyMs))).catch((err: unknown) =>
       log.warn({ err: (err as Error).message }, 'cannot declare the maintenance schedules yet'),

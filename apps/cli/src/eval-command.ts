@@ -21,9 +21,12 @@ import { ModelError, type RegisteredModel } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import { specFromManifest } from '@spotter/vision';
 
-/** A registered model name, or a path to an .onnx file (taken as a YOLOX COCO export). */
+/**
+ * A registered model name, or a path to an .onnx file (taken as a YOLOX COCO export). Its
+ * eval_report is not read: evaluating is how a model gets one (or a fresh one).
+ */
 export async function resolveModel(nameOrPath: string, config: Config): Promise<RegisteredModel> {
-  const registry = nameOrPath.endsWith('.onnx') ? await ModelRegistry.ofFile(nameOrPath) : await ModelRegistry.load(config.model.dir, config.model.name);
+  const registry = nameOrPath.endsWith('.onnx') ? await ModelRegistry.ofFile(nameOrPath) : await ModelRegistry.load(config.model.dir, config.model.name, { reports: false });
   const model = registry.get(nameOrPath.endsWith('.onnx') ? registry.defaultName : nameOrPath);
   if (model.problem) throw new ModelError(`model "${model.name}": ${model.problem}`);
   return model;

@@ -11,10 +11,14 @@ import type { Logger } from '@spotter/telemetry';
 export class AfterAnswer {
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly log: Logger) {}
+  /** `defer` starts the work: the next turn of the event loop (tests hold it to see the state before). */
+  constructor(
+    private readonly log: Logger,
+    private readonly defer: (start: () => void) => void = setImmediate,
+  ) {}
 
   later(what: string, fn: () => Promise<void>): void {
-    const run: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+    const run: Promise<void> = new Promise<void>((resolve) => this.defer(resolve))
       .then(fn)
       .catch((err: unknown) => this.log.warn({ err }, `${what} failed after the answer`))
       .finally(() => this.running.delete(run));

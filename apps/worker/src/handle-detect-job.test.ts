@@ -29,6 +29,8 @@ describe('a detect job, stage by stage', () => {
   let redis: Redis;
   let deps: (over?: Partial<DetectDeps>, env?: Record<string, string>) => DetectDeps;
   let after: AfterAnswer;
+  const held: (() => void)[] = [];
+  const release = () => held.splice(0).forEach((start) => start());
 
   beforeAll(async () => {
     const env = { REDIS_URL: inject('redisUrl'), SPOTTER_QUEUE_PREFIX: `w${randomBytes(3).toString('hex')}`, SPOTTER_MODEL_DIR: path.join(ROOT, 'models') };
@@ -41,7 +43,8 @@ describe('a detect job, stage by stage', () => {
     const log = createLogger('test', 'silent');
     const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
     const metrics = createWorkerMetrics(1);
-    after = new AfterAnswer(log);
+    // The work after an answer starts when the test says (release), not on the next turn.
+    after = new AfterAnswer(log, (start) => void held.push(start));
     deps = (over = {}, extra = {}) => {
       const cfg = loadConfig({ ...env, ...extra });
       const lifecycle = lifecycleDeps(stores, over.storage ?? storage, cfg);
@@ -89,9 +92,13 @@ describe('a detect job, stage by stage', () => {
     const { done } = outcome as Extract<typeof outcome, { kind: 'final' }>;
     expect(done).toMatchObject({ claimed: true, record: { job: { status: 'succeeded', result: { detections: [expect.objectContaining({ label: 'bear' })] } } } });
     for (const stage of ['queue', 'download', 'decode', 'inference', 'postprocess', 'total'] as const) expect(done.record.job.timings_ms![stage]).toBeGreaterThanOrEqual(0);
-    // The answer holds in Redis and the outbox keeps the job until the record is stored.
+    // The answer holds in Redis at once; the stored copy and the counts come after the
+    // answer, and until then the outbox keeps the job.
     expect((await stores.jobs.get(data.id))?.record?.job).toEqual(done.record.job);
     expect(await storage.exists(storageKeys.pending(data.id))).toBe(true);
+    expect(await storage.exists(storageKeys.result(data.id))).toBe(false);
+    expect(await counted()).toBe(before);
+    release();
     await after.drain();
     expect(JSON.parse((await storage.get(storageKeys.result(data.id)))!.toString()).job).toEqual(done.record.job);
     expect(await storage.exists(storageKeys.pending(data.id))).toBe(false);

@@ -89,6 +89,9 @@ export const EnvSchema = z.object({
   SPOTTER_ALARM_COOLDOWN_S: int(3600, 0),
   SPOTTER_ALERT_WEBHOOK_URL: z.url().optional(),
   SPOTTER_MONITOR_THRESHOLDS: z.string().optional(),
+  SPOTTER_SLO_QUEUE_P95_S: z.coerce.number().positive().max(86_400).default(5),
+  SPOTTER_SLO_LATENCY_P95_S: z.coerce.number().positive().max(86_400).default(10),
+  SPOTTER_SLO_FAILURE_RATIO: z.coerce.number().positive().max(1).default(0.05),
   SPOTTER_URL: z.url().default('http://127.0.0.1:8080'),
   SPOTTER_API_KEY: z.string().optional(),
 });
@@ -237,6 +240,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       alarm: { consecutive: e.SPOTTER_ALARM_CONSECUTIVE, cooldownMs: e.SPOTTER_ALARM_COOLDOWN_S * 1000 },
       alertWebhookUrl: e.SPOTTER_ALERT_WEBHOOK_URL,
       overrides: e.SPOTTER_MONITOR_THRESHOLDS ? readThresholds(e.SPOTTER_MONITOR_THRESHOLDS) : undefined,
+      /** Service health (realtime jobs): judged against these, never against the reference. */
+      objectives: { queueP95S: e.SPOTTER_SLO_QUEUE_P95_S, latencyP95S: e.SPOTTER_SLO_LATENCY_P95_S, failureRatio: e.SPOTTER_SLO_FAILURE_RATIO },
     },
     /** Where the command-line tool finds the API. */
     client: { url: e.SPOTTER_URL, apiKey: e.SPOTTER_API_KEY },

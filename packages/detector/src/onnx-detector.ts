@@ -10,6 +10,8 @@ export interface SessionOptions {
   intraOpThreads?: number | undefined;
   /** Sessions of the model run side by side (default 1). */
   sessions?: number | undefined;
+  /** Milliseconds for the realtime reservation's window (performance.now; tests stop it). */
+  clock?: (() => number) | undefined;
 }
 
 export interface DetectOutput {
@@ -94,7 +96,10 @@ class SessionPool {
   /** When the last realtime input came (performance.now()). */
   private lastHigh = -Infinity;
 
-  private constructor(private readonly threads: SessionThread[]) {
+  private constructor(
+    private readonly threads: SessionThread[],
+    private readonly now: () => number,
+  ) {
     for (const t of threads) {
       t.worker.on('message', (msg: Partial<RunOutput> & { error?: string }) => {
         const run = t.running;
@@ -114,7 +119,7 @@ class SessionPool {
     }
   }
 
-  static async start(modelBytes: Buffer, options: ort.InferenceSession.SessionOptions, count: number): Promise<SessionPool> {
+  static async start(modelBytes: Buffer, options: ort.InferenceSession.SessionOptions, count: number, now: () => number): Promise<SessionPool> {
     const started = await Promise.allSettled(Array.from({ length: count }, () => SessionThread.start(modelBytes, options)));
     const threads = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
@@ -122,7 +127,7 @@ class SessionPool {
       await Promise.all(threads.map((t) => t.close()));
       throw failed.reason;
     }
-    return new SessionPool(threads);
+    return new SessionPool(threads, now);
   }
 
   get info() {
@@ -135,7 +140,7 @@ class SessionPool {
 
   /** Runs the model on the first free session; the input buffer is moved to its thread, not copied. */
   run(data: Float32Array, dims: number[], priority: RunPriority = 'high'): Promise<RunOutput> {
-    if (priority === 'high') this.lastHigh = performance.now();
+    if (priority === 'high') this.lastHigh = this.now();
     return new Promise((resolve, reject) => {
       this.waiting[priority].push({ data, dims, resolve, reject });
       this.dispatch();
@@ -148,7 +153,7 @@ class SessionPool {
    * for them, so a realtime job never waits for a batch image's inference.
    */
   private mayRunLow(): boolean {
-    if (this.threads.length < 2 || performance.now() - this.lastHigh > 1000) return true;
+    if (this.threads.length < 2 || this.now() - this.lastHigh > 1000) return true;
     return this.threads.filter((t) => !t.running).length > 1;
   }
 
@@ -211,7 +216,7 @@ export class OnnxDetector {
       ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     };
     try {
-      sessions = await SessionPool.start(bytes, options, Math.max(1, opts.sessions ?? 1));
+      sessions = await SessionPool.start(bytes, options, Math.max(1, opts.sessions ?? 1), opts.clock ?? (() => performance.now()));
     } catch (err) {
       const reason = (err as Error).message.split('\n')[0]!.slice(0, 300);
       const accelerators = opts.executionProviders.filter((p) => p !== 'cpu');

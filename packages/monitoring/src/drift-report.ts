@@ -1,5 +1,5 @@
-import { benjaminiHochberg, chiSquareTest, jensenShannon, ksTest, p95Ratio, proportionZTest, wassersteinNormalized, type TestResult } from './drift-tests.js';
-import { binCentres, METRICS, type Metric } from './metric-catalog.js';
+import { benjaminiHochberg, chiSquareTest, jensenShannon, ksTest, proportionZTest, wassersteinNormalized, type TestResult } from './drift-tests.js';
+import { binCentres, DRIFT_METRICS, METRICS, type Metric } from './metric-catalog.js';
 import { PAGE_HINKLEY, pageHinkleyWindow, performanceOf, type PerformanceCounts } from './performance.js';
 import type { Profile } from './profile.js';
 import type { Reference } from './reference.js';
@@ -61,15 +61,10 @@ export interface DriftOptions {
 }
 
 const total = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-/** Software timings (seconds) are compared against a p95 of at least this much. */
-const P95_FLOOR_S = 0.05;
 // Evidently's rule: hypothesis tests for up to 1000 reference values, distances beyond.
 const LARGE = 1000;
 
 function runTest(metric: Metric, ref: number[], cur: number[]): TestResult {
-  // Software timings are judged as operators do, by their p95, not by their whole shape
-  // (which follows the load).
-  if (metric.kind === 'software' && metric.type === 'numeric') return p95Ratio([...metric.edges, metric.edges.at(-1)! * 2], ref, cur, P95_FLOOR_S);
   const n = total(ref);
   const unique = ref.filter((c) => c > 0).length;
   if (metric.type === 'numeric' && unique > 5) {
@@ -115,9 +110,9 @@ function metricRows(
       const status: DriftStatus = p < threshold.alarm ? 'alarm' : p < threshold.warn ? 'warn' : 'ok';
       return { name: r.metric.name, kind: r.metric.kind, test: t.test, score: t.score, p_value: p, threshold, status, samples: r.samples };
     }
-    let threshold: MetricDrift['threshold'] = t.test === 'p95_ratio' ? { warn: 1.5, alarm: 2, source: 'fixed' } : { warn: 0.1, alarm: 0.2, source: 'fixed' };
+    let threshold: MetricDrift['threshold'] = { warn: 0.1, alarm: 0.2, source: 'fixed' };
     if (override) threshold = { ...override, source: 'override' };
-    else if (t.test !== 'p95_ratio' && reference.chunks.length >= 10) {
+    else if (reference.chunks.length >= 10) {
       const values = reference.chunks.map((c) => runTest(r.metric, r.ref, c.bins[r.metric.name] ?? []).score);
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
       const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
@@ -159,7 +154,7 @@ export function driftReport(reference: Reference, window: Profile, opts: DriftOp
 
   const refView = slice ? { profile: sliceProfile(reference.profile, slice), chunks: reference.chunks.map((c) => sliceProfile(c, slice)) } : reference;
   const cur = slice ? sliceProfile(window, slice) : window;
-  const metrics = metricRows(slice ? sliceMetrics() : METRICS, refView, cur, opts);
+  const metrics = metricRows(slice ? sliceMetrics() : DRIFT_METRICS, refView, cur, opts);
 
   let base: PerformanceCounts | null = null;
   if (baseline === 'reference_labels') base = refView.profile.performance;

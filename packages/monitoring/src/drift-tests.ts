@@ -2,7 +2,7 @@ import { chi2Sf, erfc, kolmogorovSf } from './special-functions.js';
 
 /** A two-sample test on binned data: counts per bin of the reference and of the window. */
 export interface TestResult {
-  test: 'ks' | 'chi_square' | 'z_test' | 'psi' | 'jensen_shannon' | 'wasserstein' | 'p95_ratio';
+  test: 'ks' | 'chi_square' | 'z_test' | 'psi' | 'jensen_shannon' | 'wasserstein';
   score: number;
   /** For hypothesis tests; null for distances. */
   pValue: number | null;
@@ -106,25 +106,4 @@ export function benjaminiHochberg(pValues: readonly number[]): number[] {
     adjusted[i] = min;
   }
   return adjusted;
-}
-
-/** The q-quantile of binned data: the upper edge of the bin where the cumulative share reaches q. */
-export function binnedQuantile(counts: readonly number[], upperEdges: readonly number[], q: number): number {
-  const n = total(counts);
-  let acc = 0;
-  for (let i = 0; i < counts.length; i++) {
-    acc += counts[i]!;
-    if (acc >= q * n) return upperEdges[i]!;
-  }
-  return upperEdges.at(-1)!;
-}
-
-/**
- * Latency-like metrics: how many times the window's p95 is the reference's, or `floor` when
- * the reference's is below it: a p95 going from 3 to 8 ms is no incident, and on geometric
- * bins it is already two bins up.
- */
-export function p95Ratio(upperEdges: readonly number[], ref: readonly number[], cur: readonly number[], floor = 0): TestResult {
-  const r = binnedQuantile(ref, upperEdges, 0.95);
-  return { test: 'p95_ratio', score: binnedQuantile(cur, upperEdges, 0.95) / Math.max(r, floor, 1e-9), pValue: null };
 }

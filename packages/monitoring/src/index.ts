@@ -9,3 +9,4 @@ export * from './alarm-state.js';
 export * from './performance.js';
 export * from './slices.js';
 export * from './labeling.js';
+export * from './service-health.js';

@@ -38,4 +38,16 @@ describe('labelling candidates', () => {
     expect(picks.find((p) => p.id === 'c')!.also).toContain('low_confidence');
     expect(LABEL_REASONS.indexOf(picks[4]!.reason)).toBe(3);
   });
+
+  it('call an input far only beyond the reference, not in an empty bin inside its range, and prefer one far on more metrics', () => {
+    // Two clusters of brightness with nothing between them, one contrast.
+    const reference = emptyProfile();
+    for (let i = 0; i < 64; i++) addObservation(reference, { ...obs(i % 2 ? 60 : 200, [d(0, 0.8)]), contrast: 50 });
+    const at = (id: string, brightness: number, contrast: number) => labelCandidate(id, 1, { ...obs(brightness, [d(0, 0.8)]), contrast })!;
+    const picks = rankForLabelling([at('between', 130, 50), at('dark', 10, 50), at('dark-flat', 10, 5)], [], { reference, drifted: ['brightness', 'contrast'], rare: [] });
+    const drifted = picks.filter((p) => p.reason === 'drifted_input');
+    expect(drifted.map((p) => p.id)).toEqual(['dark-flat', 'dark']);
+    expect(drifted[0]!.detail).toMatchObject({ reference_share: 0, far_on: 2 });
+    expect(drifted[1]!.detail).toMatchObject({ metric: 'brightness', reference_share: 0, far_on: 1 });
+  });
 });

@@ -4,7 +4,7 @@ import { binOf, METRICS } from './metric-catalog.js';
 import type { Profile } from './profile.js';
 
 /** Per-image metrics whose bin a labelling candidate keeps (no per-box values, no timings). */
-export const LABEL_METRICS = METRICS.filter((m) => !m.perBox && m.kind !== 'software');
+export const LABEL_METRICS = METRICS.filter((m) => !m.perBox && m.kind !== 'service');
 
 /** What ranking a served job for labelling needs, kept small (about 150 bytes) and without pixels. */
 export interface LabelCandidate {
@@ -78,7 +78,23 @@ const shareOf = (bins: readonly number[] | undefined, bin: number) => {
   const total = (bins ?? []).reduce((a, b) => a + b, 0);
   return total ? (bins![bin] ?? 0) / total : 0;
 };
-/** An input counts as far from the reference when its bin holds less than this share of the reference. */
+/**
+ * How much of the reference is at least as far out as `bin`: for a numeric metric the share
+ * at or beyond it on its nearer side (a tail), for a categorical one the share of its category.
+ * A tail, not the bin alone: a small reference leaves empty bins inside its range, and an
+ * ordinary input landing in one is not far from anything.
+ */
+function tailShare(metric: (typeof LABEL_METRICS)[number], bins: readonly number[] | undefined, bin: number) {
+  if (metric.type === 'categorical') return shareOf(bins, bin);
+  const counts = bins ?? [];
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (!total) return 0;
+  let below = 0;
+  for (let k = 0; k <= bin; k++) below += counts[k] ?? 0;
+  const above = total - below + (counts[bin] ?? 0);
+  return Math.min(below, above) / total;
+}
+/** An input counts as far from the reference when less than this share of the reference is as far out. */
 const FAR_SHARE = 0.05;
 
 /**
@@ -105,16 +121,22 @@ export function rankForLabelling(candidates: readonly LabelCandidate[], disagree
     }
     if (!ctx.reference) continue;
     let far: Entry | null = null;
+    let farOn = 0;
     for (const name of ctx.drifted) {
       const i = LABEL_METRICS.findIndex((m) => m.name === name);
       const bin = i >= 0 ? c.b[i]! : -1;
       if (bin < 0) continue;
-      const share = shareOf(ctx.reference.bins[name], bin);
-      if (share < FAR_SHARE && (!far || surprise(share) > far.score)) far = { id: c.id, score: r3(surprise(share)), detail: { metric: name, reference_share: r3(share) } };
+      const share = tailShare(LABEL_METRICS[i]!, ctx.reference.bins[name], bin);
+      if (share >= FAR_SHARE) continue;
+      farOn++;
+      if (!far || surprise(share) > far.score) far = { id: c.id, score: r3(surprise(share)), detail: { metric: name, reference_share: r3(share) } };
     }
-    if (far) lists.drifted_input.push(far);
+    if (far) lists.drifted_input.push({ ...far, detail: { ...far.detail, far_on: farOn } });
   }
-  for (const l of Object.values(lists)) l.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  // Ties (inputs beyond everything the reference holds all score 1) go to the input that is
+  // far on more of the drifting metrics, then to the id, so that the order is reproducible.
+  const farOn = (e: Entry) => (e.detail.far_on as number | undefined) ?? 0;
+  for (const l of Object.values(lists)) l.sort((a, b) => b.score - a.score || farOn(b) - farOn(a) || a.id.localeCompare(b.id));
 
   const reasonsOf = new Map<string, LabelReason[]>();
   for (const reason of LABEL_REASONS) for (const e of lists[reason]) reasonsOf.set(e.id, [...(reasonsOf.get(e.id) ?? []), reason]);

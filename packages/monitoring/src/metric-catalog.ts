@@ -5,7 +5,8 @@ import { IMAGE_FORMATS } from '@spotter/shared';
  * number of workers add up exactly. Numeric bins: `edges` are inner boundaries (values
  * below the first go to bin 0, at or above the last to the final bin).
  */
-export type MetricKind = 'input' | 'output' | 'software';
+/** input and output describe the model's traffic (drift); service metrics are judged against objectives (service-health.ts). */
+export type MetricKind = 'input' | 'output' | 'service';
 
 export interface NumericMetric {
   name: string;
@@ -56,12 +57,15 @@ export const METRICS: Metric[] = [
   { name: 'box_relative_area', kind: 'output', type: 'numeric', edges: rounded(geometric(1e-5, 1, 25)), perBox: true },
   { name: 'box_aspect', kind: 'output', type: 'numeric', edges: rounded(geometric(0.05, 20, 24)), perBox: true },
   { name: 'border_boxes', kind: 'output', type: 'numeric', edges: [1, 2, 3, 4, 6, 8, 12, 16] },
-  { name: 'failed', kind: 'software', type: 'categorical', categories: ['false', 'true'] },
-  { name: 'latency_seconds', kind: 'software', type: 'numeric', edges: rounded(geometric(0.005, 60, 30)) },
-  { name: 'queue_seconds', kind: 'software', type: 'numeric', edges: rounded(geometric(0.001, 600, 30)) },
+  { name: 'failed', kind: 'service', type: 'categorical', categories: ['false', 'true'] },
+  { name: 'latency_seconds', kind: 'service', type: 'numeric', edges: rounded(geometric(0.005, 60, 30)) },
+  { name: 'queue_seconds', kind: 'service', type: 'numeric', edges: rounded(geometric(0.001, 600, 30)) },
 ];
 
 export const METRIC_BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
+
+/** The metrics a drift report compares with the reference: the model's inputs and outputs. */
+export const DRIFT_METRICS = METRICS.filter((m) => m.kind !== 'service');
 
 /** The bin of a value. */
 export function binOf(metric: Metric, value: number | string): number {

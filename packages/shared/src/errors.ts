@@ -173,6 +173,15 @@ export class ModelRegistryError extends SpotterError {
   readonly code = 'MODEL_REGISTRY_INVALID';
 }
 
+/**
+ * Monitoring state that Spotter wrote and cannot read back (an active reference that is gone
+ * or corrupt): drift cannot be judged until an operator makes a new reference, and saying so
+ * beats reporting "insufficient data" as if nothing were wrong.
+ */
+export class MonitoringStateError extends SpotterError {
+  readonly code = 'MONITORING_STATE_UNREADABLE';
+}
+
 /** The environment does not describe a runnable configuration. */
 export class ConfigError extends SpotterError {
   readonly code = 'CONFIG_INVALID';

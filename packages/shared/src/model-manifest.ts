@@ -22,8 +22,16 @@ export const ModelManifest = z.object({
   score_threshold: z.number().min(0).max(1).default(0),
   nms_iou: z.number().gt(0).max(1).default(0.45),
   max_detections: z.number().int().positive().max(1000).default(300),
-  /** An evaluation report (spotter eval) describing this model, relative to the directory. */
-  eval_report: z.string().optional(),
+  /**
+   * An evaluation report (spotter eval) describing this model, relative to the directory: an
+   * absolute path or one leaving the directory is refused, so that a model directory is
+   * whole wherever it is mounted.
+   */
+  eval_report: z
+    .string()
+    .min(1)
+    .refine((p) => !/^([/\\]|[a-z]:)/i.test(p) && !p.split(/[/\\]/).includes('..'), 'a path relative to the model directory, inside it (no absolute path, no "..")')
+    .optional(),
   /**
    * User tags (slices `tag: <name>` of the evaluation report) that the promotion gate protects
    * besides overall AP, rare classes and small objects.
@@ -40,6 +48,9 @@ export interface RegisteredModel extends ModelManifest {
   path: string;
   /** The manifest's version, or the first 12 hex digits of the file's sha256. */
   version: string;
-  /** Null when the file is missing or its digest does not match the manifest. */
+  /**
+   * Why the model is not served, in one line; null when it is. The file is missing, its digest
+   * does not match the manifest, or its eval_report cannot be read (a gate fails closed).
+   */
   problem: string | null;
 }

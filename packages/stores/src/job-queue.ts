@@ -1,4 +1,4 @@
-import { Queue, QueueEvents, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { Queue, QueueEvents, Worker, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Config } from '@spotter/config';
 import { QueueNames, type AlertJobData, type BatchEvent, type BatchWebhookJobData, type DetectJobData, type JobEvent, type WebhookJobData } from '@spotter/shared';
 import { redisCall, type RedisClient } from './redis-connection.js';
@@ -176,6 +176,18 @@ export class JobQueue {
    */
   schedule(name: string, everyMs: number): Promise<void> {
     return redisCall(async () => void (await this.maintenance.upsertJobScheduler(name, { every: everyMs }, { name })));
+  }
+
+  /**
+   * Runs the maintenance jobs that `schedule` declares, one at a time in this process, each
+   * by its name; `onError` hears a task that threw and the worker's own errors. Uses its own
+   * blocking connection.
+   */
+  runMaintenance(connection: RedisClient, run: (task: string) => Promise<unknown>, onError: (err: Error, task?: string) => void): { close(): Promise<void> } {
+    const worker = new Worker(QueueNames.maintenance, (job) => run(job.name), { connection, prefix: this.prefix, concurrency: 1 });
+    worker.on('failed', (job, err) => onError(err, job?.name));
+    worker.on('error', (err) => onError(err));
+    return { close: () => worker.close() };
   }
 
   /**

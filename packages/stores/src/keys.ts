@@ -76,6 +76,8 @@ export function redisKeys(prefix: string) {
     alarmState: `${mon}:alarm-state`,
     /** LIST (JSON): alarm openings and clearings, newest first, last 1000. */
     alarmHistory: `${mon}:alarms`,
+    /** HASH: the scheduled evaluation's last run, last success, its error and failures in a row. */
+    alarmEvaluation: `${mon}:alarm-evaluation`,
   };
 }
 

@@ -12,7 +12,7 @@ import {
   type Profile,
   type Reference,
 } from '@spotter/monitoring';
-import type { ImageRetention } from '@spotter/shared';
+import { MonitoringStateError, type ImageRetention } from '@spotter/shared';
 import { LABEL_CANDIDATES_PER_HOUR, type RedisKeys } from './keys.js';
 import { redisCall, type RedisClient } from './redis-connection.js';
 
@@ -213,9 +213,17 @@ export class ProfileStore {
   activeReference(model: string): Promise<Reference | null> {
     return redisCall(async () => {
       const id = await this.redis.get(this.keys.activeReference(model));
-      const raw = id ? await this.redis.get(this.keys.reference(id)) : null;
-      if (!raw) return null;
-      const ref = JSON.parse(raw) as Reference;
+      if (!id) return null;
+      const raw = await this.redis.get(this.keys.reference(id));
+      const unreadable = (why: string) => new MonitoringStateError(`the active reference ${id} of model "${model}" ${why}: make a new one (POST /v1/monitoring/reference)`);
+      if (!raw) throw unreadable('is missing');
+      let ref: Reference;
+      try {
+        ref = JSON.parse(raw) as Reference;
+      } catch (err) {
+        throw unreadable(`is not valid JSON (${(err as Error).message})`);
+      }
+      if (!ref?.profile?.bins || !Array.isArray(ref.chunks)) throw unreadable('is not a reference');
       // References saved before profiles had slices.
       ref.profile.slices ??= {};
       for (const c of ref.chunks) c.slices ??= {};

@@ -6,9 +6,8 @@ import { principalOf, requireAdmin } from '../middleware/auth.js';
 /** GET /v1/models for every key; the rollout (state, counters, start, promote, roll back) for admins. */
 export function modelRoutes(registry: ModelRegistry, rollout: Rollout): Router {
   const r = Router();
-  // The registry is fixed for the life of the process; its reports are read once.
-  const described = Promise.all(
-    registry.all().map(async (m) => ({
+  // The registry is fixed for the life of the process; its reports were read and checked at load.
+  const described = registry.all().map((m) => ({
       name: m.name,
       version: m.version,
       format: m.format,
@@ -18,13 +17,12 @@ export function modelRoutes(registry: ModelRegistry, rollout: Rollout): Router {
       score_threshold: m.score_threshold,
       nms_iou: m.nms_iou,
       labels: m.labels === 'coco' ? 80 : m.labels.length,
-      eval: (await registry.evalReport(m.name))?.metrics ?? null,
-    })),
-  );
+    eval: registry.evalReport(m.name)?.metrics ?? null,
+  }));
 
   r.get('/v1/models', async (_req, res) => {
     const state = await rollout.state();
-    const models = (await described).map((m) => ({ ...m, role: m.name === state.live ? 'live' : m.name === state.candidate ? state.mode : null }));
+    const models = described.map((m) => ({ ...m, role: m.name === state.live ? 'live' : m.name === state.candidate ? state.mode : null }));
     res.json({ models });
   });
   r.get('/v1/rollout', requireAdmin, async (_req, res) => {

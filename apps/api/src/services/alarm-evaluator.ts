@@ -10,7 +10,26 @@ import type { MonitoringService } from './monitoring-service.js';
  * cooldown), openings and clearings announced to the log, the history and the alert webhook.
  * The report is kept for the Prometheus gauges of every API process.
  */
-export async function evaluateAlarms(deps: { config: Config; monitoring: MonitoringService; alarms: AlarmStore; queue: JobQueue; log: Logger }, now = new Date()) {
+export async function evaluateAlarms(deps: EvaluatorDeps, now = new Date()) {
+  try {
+    await evaluate(deps, now);
+  } catch (err) {
+    // Alarms that cannot be evaluated fail visibly: /v1/monitoring/alarms and a gauge say so.
+    await deps.alarms.recordEvaluation(now, (err as Error).message).catch(() => undefined);
+    throw err;
+  }
+  await deps.alarms.recordEvaluation(now, null);
+}
+
+interface EvaluatorDeps {
+  config: Config;
+  monitoring: MonitoringService;
+  alarms: AlarmStore;
+  queue: JobQueue;
+  log: Logger;
+}
+
+async function evaluate(deps: EvaluatorDeps, now: Date) {
   const { config, monitoring, alarms, queue, log } = deps;
   const m = config.monitoring;
   const report = await monitoring.drift(new Date(now.getTime() - m.windowMs), now);
@@ -20,6 +39,8 @@ export async function evaluateAlarms(deps: { config: Config; monitoring: Monitor
   const rows = [
     ...report.metrics.map((x) => ({ metric: x.name, kind: x.kind, status: x.status, test: x.test, score: x.score, p_value: x.p_value, threshold: x.threshold })),
     { metric: 'dataset', kind: 'dataset', status: report.status, test: null, score: report.dataset_drift?.share ?? null, p_value: null, threshold: null },
+    // Service health: a burn rate against the operator's objective, under the same hysteresis.
+    ...report.service.metrics.map((x) => ({ metric: x.name, kind: 'service', status: x.status, test: x.objective, score: x.burn_rate, p_value: null, threshold: { ...report.service.thresholds.burn_rate, source: 'objective' }, value: x.value, target: x.target })),
   ];
   for (const row of rows) {
     const { state, event } = stepAlarm(saved[row.metric] ?? INITIAL_ALARM, row.status, now, m.alarm);

@@ -12,6 +12,8 @@ import {
   parseSlice,
   rankForLabelling,
   scoreImage,
+  serviceHealth,
+  isServiceMetric,
   type EvaluationBaseline,
   type Metric,
   type Reference,
@@ -74,13 +76,13 @@ export class MonitoringService {
     return { id: ref.id, count: profile.images, created_at: ref.created_at, model };
   }
 
-  /** Open alarms and the history of openings and clearings, newest first. */
+  /** Open alarms, the model's apart from the service's, how the scheduled evaluation went, and the history of openings and clearings, newest first. */
   async alarms() {
-    const [states, history] = await Promise.all([this.deps.alarms.states(), this.deps.alarms.history()]);
+    const [states, history, evaluation] = await Promise.all([this.deps.alarms.states(), this.deps.alarms.history(), this.deps.alarms.evaluation()]);
     const open = Object.entries(states)
       .filter(([, s]) => s.open)
       .map(([metric, s]) => ({ metric, opened_at: s.opened_at }));
-    return { open, history };
+    return { open: open.filter((a) => !isServiceMetric(a.metric)), service: { open: open.filter((a) => isServiceMetric(a.metric)) }, evaluation, history };
   }
 
   /** Drift of the window [from, to) against the active reference; `slice` cuts it (rare, common, small, medium, large, classes:1,2). */
@@ -94,7 +96,7 @@ export class MonitoringService {
   }
 
   /** The live model's evaluation report as a performance baseline, when it has one with an operating point. */
-  private evaluation(model: string): Promise<EvaluationBaseline | null> {
+  private evaluation(model: string): EvaluationBaseline | null {
     return this.deps.rollout.registry.evaluationBaseline(model);
   }
 
@@ -106,7 +108,12 @@ export class MonitoringService {
       profiles.feedbackBefore(model, from.getTime()),
     ]);
     const profile = mergeProfiles(...buckets);
-    const base = { model, window: { from: from.toISOString(), to: to.toISOString(), count: profile.images, labelled: profile.performance.images } };
+    const base = {
+      model,
+      window: { from: from.toISOString(), to: to.toISOString(), count: profile.images, labelled: profile.performance.images },
+      // Judged against the operator's objectives, so it needs no reference.
+      service: serviceHealth(profile, config.monitoring.objectives, config.monitoring.minSamples),
+    };
     if (!reference) return { ...base, reference: null, status: 'insufficient_data' as const, dataset_drift: null, baseline: null, baseline_metrics: null, metrics: [] };
     const report = driftReport(reference, profile, {
       minSamples: config.monitoring.minSamples,
@@ -191,11 +198,16 @@ export class MonitoringService {
         const start = new Date(from.getTime() + Math.round(i * span));
         const end = new Date(from.getTime() + Math.round((i + 1) * span));
         const report = await this.driftAgainst(reference, model, start, end, { evaluation });
+        const point = { from: start.toISOString(), to: end.toISOString(), count: report.window.count };
+        if (isServiceMetric(metricName)) {
+          // A service row's score over time is its burn rate against the objective.
+          const row = report.service.metrics.find((m) => m.name === metricName)!;
+          const judged = row.status !== 'insufficient_data';
+          return { ...point, score: judged ? row.burn_rate : null, p_value: null, status: row.status, threshold: judged ? { ...report.service.thresholds.burn_rate, source: 'objective' as const } : null };
+        }
         const row = report.metrics.find((m) => m.name === metricName);
         return {
-          from: start.toISOString(),
-          to: end.toISOString(),
-          count: report.window.count,
+          ...point,
           score: row && row.status !== 'insufficient_data' ? row.score : null,
           p_value: row?.p_value ?? null,
           status: row?.status ?? 'insufficient_data',

@@ -47,7 +47,8 @@ async function countOutcome(deps: RecordDeps, data: DetectJobData, record: JobRe
   const monitored: Observation = {
     ...observation,
     failed: String(failed),
-    ...(job.timings_ms ? { latency_seconds: job.timings_ms.total / 1000, queue_seconds: job.timings_ms.queue / 1000 } : {}),
+    // The service objectives are for realtime jobs: a batch image is meant to wait its turn.
+    ...(job.timings_ms && !data.batch ? { latency_seconds: job.timings_ms.total / 1000, queue_seconds: job.timings_ms.queue / 1000 } : {}),
   };
   const candidate = job.status === 'succeeded' && job.finished_at ? { id: job.id, finishedAt: Date.parse(job.finished_at) } : undefined;
   const [, judged] = await Promise.all([deps.profiles.record(job.model, monitored, { job: candidate }), deps.rollout.recordOutcome(job.model, failed)]);
