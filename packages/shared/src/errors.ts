@@ -270,3 +270,8 @@ export class InsufficientDiskError extends SpotterError {
   override readonly retryable = true;
   readonly retryAfterS = 30;
 }
+
+/** A video's results were asked for before it succeeded. */
+export class VideoNotReadyError extends ConflictError {
+  override readonly code = 'VIDEO_NOT_READY';
+}

@@ -208,3 +208,19 @@ export function videoLinks(id: string, publicUrl?: string) {
   const base = `${publicUrl?.replace(/\/$/, '') ?? ''}/v1/videos/${id}`;
   return { self: base, detections: `${base}/detections`, tracks: `${base}/tracks`, counts: `${base}/counts`, events: `${base}/events`, annotated: `${base}/annotated` };
 }
+
+/** The record of a video in storage (`videos/<id>/video.json`): what every segment and the finish read. */
+export const VideoRecord = z.object({
+  id: z.uuid(),
+  owner: z.string(),
+  model: z.string(),
+  created_at: z.string(),
+  source: z.enum(['upload', 'storage']),
+  video: VideoInfo,
+  /** Decoding needs these exactly as probing found them, so that every worker computes the same times. */
+  probe: z.object({ time_base: z.tuple([z.number().int(), z.number().int()]), start_pts: z.number(), frame_duration_s: z.number() }),
+  options: VideoOptions,
+  segments: z.array(VideoSegmentPlan),
+  webhook_url: z.string().nullable(),
+});
+export type VideoRecord = z.infer<typeof VideoRecord>;

@@ -5,3 +5,4 @@ export * from './probe-video.js';
 export * from './render-annotated.js';
 export * from './sniff-video.js';
 export * from './tools.js';
+export * from './track-segment.js';
