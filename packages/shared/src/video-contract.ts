@@ -59,7 +59,7 @@ export const CreateVideoFields = z
     model: ModelName.optional().describe('Model name; the live model when absent'),
     min_score: z.preprocess((v) => (v === '' || v === undefined ? undefined : Number(v)), z.number({ error: 'must be a number between 0 and 1' }).min(0).max(1).default(0.1)).describe('Lowest detection score kept; the tracker uses those below tracker.high_score for its second association'),
     fps: z
-      .preprocess((v) => (v === 'all' ? 0 : v === '' || v === undefined ? undefined : Number(v)), z.number({ error: 'must be a number of frames per second, or "all"' }).min(0).max(120).default(5))
+      .preprocess((v) => (v === 'all' ? 0 : v === '' || v === undefined ? undefined : Number(v)), z.number({ error: 'must be a number of frames per second, or "all"' }).min(0).max(120).default(15))
       .refine((v) => v === 0 || v >= 0.1, 'must be at least 0.1, or 0 / "all" for every frame')
       .describe('Frames per second to sample on a grid from the clip start; 0 or "all": every frame'),
     classes: z
