@@ -92,7 +92,7 @@ export const EnvSchema = z.object({
   SPOTTER_SLO_QUEUE_P95_S: z.coerce.number().positive().max(86_400).default(5),
   SPOTTER_SLO_LATENCY_P95_S: z.coerce.number().positive().max(86_400).default(10),
   SPOTTER_SLO_FAILURE_RATIO: z.coerce.number().positive().max(1).default(0.05),
-  SPOTTER_VIDEO_MAX_BYTES: int(2 * 1024 ** 3, 1),
+  SPOTTER_VIDEO_MAX_BYTES: int(512 * 1024 ** 2, 1),
   SPOTTER_VIDEO_MAX_DURATION_S: int(3600, 1, 24 * 3600),
   SPOTTER_VIDEO_MAX_PIXELS: int(3840 * 2160, 1),
   SPOTTER_VIDEO_SEGMENT_S: int(10, 1, 3600),
