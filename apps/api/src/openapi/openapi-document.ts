@@ -1,9 +1,10 @@
-import { ErrorBody, JobCreated, JobView, RolloutState, WebhookEvent } from '@spotter/shared';
+import { ErrorBody, JobCreated, JobView, RolloutState, VideoView, WebhookEvent } from '@spotter/shared';
 import { schema } from './common.js';
 import { jobPaths } from './job-paths.js';
 import { modelPaths } from './model-paths.js';
 import { monitoringPaths } from './monitoring-paths.js';
 import { systemPaths } from './system-paths.js';
+import { videoPaths } from './video-paths.js';
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas the code validates with; one module of paths per area. */
 export function openApiDocument(version: string) {
@@ -23,9 +24,10 @@ export function openApiDocument(version: string) {
         Error: schema(ErrorBody),
         WebhookEvent: schema(WebhookEvent),
         RolloutState: schema(RolloutState),
+        Video: schema(VideoView),
       },
     },
     security: [{ apiKey: [] }],
-    paths: { ...jobPaths, ...modelPaths, ...monitoringPaths, ...systemPaths },
+    paths: { ...jobPaths, ...modelPaths, ...monitoringPaths, ...systemPaths, ...videoPaths },
   };
 }
