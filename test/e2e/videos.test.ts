@@ -1,15 +1,28 @@
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '@spotter/webhooks';
 import { root } from '../../scripts/lib.mjs';
 import { getJson, startSpotter, type Spotter } from '../support/spotter.js';
 import { until } from '../support/until.js';
 
 const run = promisify(execFile);
 const KEY = { authorization: 'Bearer video-tenant-0001' };
+const SECRET = 'video-webhook-secret-0001';
+const hooks: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    hooks.push({ headers: req.headers, body });
+    res.writeHead(200).end();
+  });
+});
 const CLIPS = path.resolve(root, '..', 'shared', 'datasets', 'videos');
 let dir: string;
 let spotter: Spotter;
@@ -43,14 +56,23 @@ const results = async (id: string) => {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-videos-'));
-  spotter = await startSpotter({ SPOTTER_API_KEYS: 'video-tenant-0001', SPOTTER_VIDEO_TMP_DIR: path.join(dir, 'work') }, { workers: 2 });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const port = (receiver.address() as AddressInfo).port;
+  spotter = await startSpotter(
+    { SPOTTER_API_KEYS: 'video-tenant-0001', SPOTTER_VIDEO_TMP_DIR: path.join(dir, 'work'), SPOTTER_WEBHOOK_SECRET: SECRET, SPOTTER_WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${port}` },
+    { workers: 2 },
+  );
 });
-afterAll(() => spotter?.stop());
+afterAll(async () => {
+  await spotter?.stop();
+  receiver.close();
+});
+const hookUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/videos`;
 
 describe('videos end to end', () => {
   it.each(['supervision_walking.mp4', 'degirum_Traffic.mp4', 'bgslibrary_video03.avi', 'intel-car-detection.mp4'])('%s (first 2 s): tracks, counts, events and an annotated MP4', async (name) => {
     const file = await cut(name, 2);
-    const res = await post(file, { fps: '10', lines: JSON.stringify([{ name: 'middle', points: [[0, 0.5], [1, 0.5]] }]), zones: JSON.stringify([{ name: 'left', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] }]), units: 'normalized' });
+    const res = await post(file, { fps: '10', lines: JSON.stringify([{ name: 'middle', points: [[0, 0.5], [1, 0.5]] }]), zones: JSON.stringify([{ name: 'left', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] }]), units: 'normalized', webhook_url: hookUrl() });
     expect(res.status).toBe(202);
     expect(res.headers.get('location')).toBe(`/v1/videos/${res.body.id}`);
     const video = await finalVideo(res.body.id);
@@ -75,6 +97,10 @@ describe('videos end to end', () => {
     const [codec, packets] = stdout.trim().split(',');
     expect(['h264', 'mpeg4']).toContain(codec);
     expect(Number(packets)).toBe(r.frames.length);
+    // One signed webhook at the end, carrying the video as GET answers it.
+    const hook = await until(() => hooks.find((h) => JSON.parse(h.body).video.id === video.id));
+    expect(verifyWebhook(SECRET, String(hook.headers['spotter-signature']), hook.body)).toBe(true);
+    expect(JSON.parse(hook.body)).toMatchObject({ event: 'video.succeeded', video: { id: video.id, status: 'succeeded', summary: video.summary } });
   });
 
   it('gives the same tracks whether the clip runs as one segment or split on keyframes over the workers', async () => {

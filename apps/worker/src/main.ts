@@ -84,7 +84,7 @@ const batchWorker = new Worker(
 );
 const webhookWorker = new Worker(
   QueueNames.webhooks,
-  webhookProcessor({ ...lifecycle, publicUrl: config.http.publicUrl, policy: config.webhooks, later: (what, fn) => after.later(what, fn) }, log, metrics),
+  webhookProcessor({ ...lifecycle, storage, videos: stores.videos, publicUrl: config.http.publicUrl, policy: config.webhooks, later: (what, fn) => after.later(what, fn) }, log, metrics),
   // A dead worker's deliveries move on within SPOTTER_TAKEOVER_S too (BullMQ's default is 30-60 s).
   { ...base, concurrency: 8, ...workerLockOptions(config) },
 );

@@ -2,7 +2,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '@spotter/config';
-import { SpotterError, VideoFinishJobData, VideoJobNames, VideoRecord, VideoSegmentJobData, type VideoSummary } from '@spotter/shared';
+import { loadVideoRecord, videoEventOf } from '@spotter/jobs';
+import { SpotterError, VideoFinishJobData, VideoJobNames, VideoSegmentJobData, type VideoRecord, type VideoSummary } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { JobQueue, VideoStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
@@ -22,9 +23,16 @@ export interface VideoDeps {
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 async function readRecord(storage: ObjectStorage, id: string): Promise<VideoRecord> {
-  const bytes = await storage.get(storageKeys.video(id, 'video.json'));
-  if (!bytes) throw new UnrecoverableError(`video ${id} has no record`);
-  return VideoRecord.parse(JSON.parse(bytes.toString('utf8')));
+  const record = await loadVideoRecord(storage, id);
+  if (!record) throw new UnrecoverableError(`video ${id} has no record`);
+  return record;
+}
+
+/** Ends the video once and, when it was this call that ended it, schedules its webhook. */
+async function endVideo(deps: VideoDeps, record: VideoRecord | null, id: string, status: 'succeeded' | 'failed', outcome: Parameters<VideoStore['finish']>[3]) {
+  const ended = await deps.videos.finish(id, status, new Date().toISOString(), outcome);
+  if (ended && record?.webhook_url) await deps.queue.enqueueVideoWebhook(id, videoEventOf(status));
+  await rm(path.join(deps.config.videos.tmpDir, `${id}.clip`), { force: true });
 }
 
 const probeOf = (r: VideoRecord): VideoProbe => ({ info: r.video, timeBase: r.probe.time_base, startPts: r.probe.start_pts, frameDurationS: r.probe.frame_duration_s, keyframes: [] });
@@ -100,8 +108,7 @@ async function finishVideo(deps: VideoDeps, data: VideoFinishJobData) {
     realtime_factor: wallS > 0 ? Math.round((record.video.duration_s / wallS) * 1000) / 1000 : null,
     annotated,
   };
-  await deps.videos.finish(record.id, 'succeeded', finishedAt.toISOString(), { summary });
-  await rm(file, { force: true });
+  await endVideo(deps, record, record.id, 'succeeded', { summary });
   deps.log.info({ video_id: record.id, frames: frames.length, tracks: tracks.length, realtime_factor: summary.realtime_factor }, 'video finished');
 }
 
@@ -123,8 +130,7 @@ export function videoProcessor(deps: VideoDeps) {
         const error = known ? { code: err.code, message: err.message } : { code: 'VIDEO_FAILED', message: 'the video could not be processed' };
         if (!known) deps.log.error({ video_id: id, err: (err as Error).message }, 'video job failed');
         if (!known && !last && !(err instanceof UnrecoverableError)) throw err;
-        await deps.videos.finish(id, 'failed', new Date().toISOString(), { error });
-        await rm(path.join(deps.config.videos.tmpDir, `${id}.clip`), { force: true });
+        await endVideo(deps, await loadVideoRecord(deps.storage, id).catch(() => null), id, 'failed', { error });
         throw new UnrecoverableError(error.message);
       }
       throw err;

@@ -224,3 +224,8 @@ export const VideoRecord = z.object({
   webhook_url: z.string().nullable(),
 });
 export type VideoRecord = z.infer<typeof VideoRecord>;
+
+/** Frames the sampling gives for `durationS` seconds: one per 1/fps step, or every frame (fps 0). */
+export function sampledFrames(durationS: number, fps: number, frames: number): number {
+  return fps > 0 ? Math.min(frames, Math.ceil(durationS * fps)) : frames;
+}

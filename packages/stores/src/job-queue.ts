@@ -1,6 +1,6 @@
 import { Queue, QueueEvents, Worker, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Config } from '@spotter/config';
-import { QueueNames, VideoJobNames, type AlertJobData, type BatchEvent, type BatchWebhookJobData, type DetectJobData, type JobEvent, type WebhookJobData } from '@spotter/shared';
+import { QueueNames, VideoJobNames, type AlertJobData, type BatchEvent, type BatchWebhookJobData, type DetectJobData, type JobEvent, type VideoEvent, type WebhookJobData } from '@spotter/shared';
 import { redisCall, type RedisClient } from './redis-connection.js';
 
 
@@ -101,6 +101,12 @@ export class JobQueue {
   enqueueVideoFinish(videoId: string): Promise<void> {
     const queue = this.detectBatch as unknown as Queue;
     return redisCall(async () => void (await queue.add(VideoJobNames.finish, { video_id: videoId }, { jobId: `video-${videoId}-finish` })));
+  }
+
+  /** Schedules the one delivery of a video's final event. */
+  enqueueVideoWebhook(videoId: string, event: VideoEvent): Promise<void> {
+    const queue = this.webhooks as unknown as Queue;
+    return redisCall(async () => void (await queue.add(VideoJobNames.webhook, { video_id: videoId, event }, { jobId: `video-${videoId}` })));
   }
 
   /** Where a detect job is in its queue (and what a completed one returned), or null when the queue holds no such job. */

@@ -22,7 +22,3 @@ export function planSegments(keyframes: readonly number[], durationS: number, se
   }));
 }
 
-/** Frames the sampling will give for `durationS` seconds: one per 1/fps step, or every frame (fps 0). */
-export function sampledFrames(durationS: number, fps: number, frames: number): number {
-  return fps > 0 ? Math.min(frames, Math.ceil(durationS * fps)) : frames;
-}

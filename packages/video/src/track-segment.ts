@@ -1,7 +1,6 @@
-import type { Detection, VideoOptions, VideoSegmentPlan } from '@spotter/shared';
+import { sampledFrames, type Detection, type VideoOptions, type VideoSegmentPlan } from '@spotter/shared';
 import { ByteTracker, type SegmentRun, type TrackerSettings } from '@spotter/tracking';
 import { decodeFrames } from './decode-frames.js';
-import { sampledFrames } from './plan-segments.js';
 import type { VideoProbe } from './probe-video.js';
 import type { FfmpegTools } from './tools.js';
 

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { Config } from '@spotter/config';
+import { loadVideoRecord, videoView } from '@spotter/jobs';
 import type { ModelRegistry, Rollout } from '@spotter/models';
 import {
   CreateVideoFields,
@@ -13,13 +14,12 @@ import {
   ValidationError,
   VideoNotFoundError,
   VideoNotReadyError,
-  VideoRecord,
-  videoLinks,
+  type VideoRecord,
   type VideoView,
 } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { IdempotencyStore, JobQueue, VideoStore } from '@spotter/stores';
-import { planSegments, probeVideo, sampledFrames, sniffVideo, SNIFF_BYTES } from '@spotter/video';
+import { planSegments, probeVideo, sniffVideo, SNIFF_BYTES } from '@spotter/video';
 import { COCO_LABELS } from '@spotter/vision';
 import { readVideoUpload } from '../uploads/video-upload.js';
 import { checkIdempotencyKey, checkWebhookUrl } from './request-checks.js';
@@ -141,8 +141,7 @@ export class VideoService {
   }
 
   private async record(owner: string, id: string): Promise<VideoRecord> {
-    const stored = /^[0-9a-f-]{36}$/.test(id) ? await this.deps.storage.get(storageKeys.video(id, 'video.json')) : null;
-    const record = stored ? VideoRecord.parse(JSON.parse(stored.toString('utf8'))) : null;
+    const record = await loadVideoRecord(this.deps.storage, id);
     if (!record || record.owner !== owner) throw new VideoNotFoundError(id);
     return record;
   }
@@ -150,33 +149,9 @@ export class VideoService {
   /** GET /v1/videos/{id}: status, progress, and once final the summary or the error. */
   async get(owner: string, id: string): Promise<VideoView> {
     const record = await this.record(owner, id);
-    const s = await this.deps.videos.get(id);
-    if (!s) throw new VideoNotFoundError(id);
-    const total = sampledFrames(record.video.duration_s, record.options.fps, record.video.frames);
-    const final = s.status === 'succeeded' || s.status === 'failed' || s.status === 'cancelled';
-    return {
-      id,
-      status: s.status,
-      model: record.model,
-      created_at: record.created_at,
-      started_at: s.started_at,
-      finished_at: s.finished_at,
-      source: record.source,
-      video: record.video,
-      options: record.options,
-      progress: {
-        frames_done: s.frames_done,
-        frames_total: final && s.summary ? s.summary.frames : total,
-        segments_done: s.segments_done,
-        segments_running: 0,
-        segments_total: s.segments_total,
-        share: final ? 1 : Math.min(1, s.frames_done / Math.max(1, total)),
-      },
-      summary: s.summary,
-      error: s.error,
-      links: videoLinks(id, this.deps.config.http.publicUrl),
-      webhook: null,
-    };
+    const stored = await this.deps.videos.get(id);
+    if (!stored) throw new VideoNotFoundError(id);
+    return videoView(record, stored, this.deps.config.http.publicUrl);
   }
 
   /** One of a succeeded video's results, as stored. */
