@@ -122,6 +122,18 @@ describe('videos end to end', () => {
   });
 });
 
+describe('spotter video', () => {
+  it('uploads a clip, shows progress, and writes its results', async () => {
+    const file = await cut('intel-car-detection.mp4', 2);
+    const out = path.join(dir, 'cli-out');
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=spotter-source', '--import', 'tsx', 'apps/cli/src/main.ts', 'video', file, '--fps', '5', '--out', out, '--url', spotter.url, '--key', 'video-tenant-0001'], { cwd: root, timeout: 240_000 });
+    expect(stdout).toMatch(/^video [0-9a-f-]{36} succeeded: 10 frames, \d+ tracks/m);
+    expect(stderr).toMatch(/segments/);
+    expect((await readdir(out)).sort()).toEqual(['annotated.mp4', 'counts.json', 'detections.jsonl', 'events.json', 'tracks.json']);
+    expect((await readFile(path.join(out, 'detections.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(10);
+  });
+});
+
 describe('bad clips and requests', () => {
   it('answers each with a clear error and keeps nothing', async () => {
     const notVideo = await post(Buffer.from('<html>this is not a clip</html>'));

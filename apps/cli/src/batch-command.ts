@@ -60,10 +60,10 @@ function tarOf(files: { name: string; file: string }[]) {
   return pack;
 }
 
-/** A multipart body streamed from the archive: text fields, then the `archive` part. */
-async function* multipart(boundary: string, fields: Record<string, string>, archive: AsyncIterable<Uint8Array>, onBytes: (n: number) => void) {
+/** A multipart body streamed from a file: text fields, then the file as the `part` part (`archive` for batches). */
+export async function* multipart(boundary: string, fields: Record<string, string>, archive: AsyncIterable<Uint8Array>, onBytes: (n: number) => void, part = 'archive') {
   for (const [k, v] of Object.entries(fields)) yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="archive"; filename="upload"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part}"; filename="upload"\r\nContent-Type: application/octet-stream\r\n\r\n`);
   for await (const chunk of archive) {
     onBytes(chunk.length);
     yield chunk;
@@ -71,7 +71,7 @@ async function* multipart(boundary: string, fields: Record<string, string>, arch
   yield Buffer.from(`\r\n--${boundary}--\r\n`);
 }
 
-const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(Math.round(Math.min(1, done / Math.max(1, total)) * width)).padEnd(width)}]`;
+export const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(Math.round(Math.min(1, done / Math.max(1, total)) * width)).padEnd(width)}]`;
 
 /**
  * `spotter batch <folder|archive> [--model m] [--min-score s] --out results.jsonl`: submits the
