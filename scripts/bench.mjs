@@ -14,8 +14,8 @@ if (quantize) {
   ensureChromium();
 } else {
   ensureRedisServer();
-  // The routing ceiling and the footprint measure Spotter's own processes: no FastAPI comparison to set up.
-  if (!process.argv.includes('--routing') && !process.argv.includes('--footprint')) ensureBaselineDeps();
+  // The routing ceiling, the footprint and video measure Spotter's own processes: no FastAPI comparison to set up.
+  if (!['--routing', '--footprint', '--video'].some((a) => process.argv.includes(a))) ensureBaselineDeps();
 }
 const script = quantize ? 'bench/src/quantize.ts' : 'bench/src/main.ts';
 const r = spawnSync(process.execPath, [...nodeArgs(script), ...(quantize ? rest : process.argv.slice(2))], { cwd: root, stdio: 'inherit' });
