@@ -38,6 +38,8 @@ COPY packages/webhooks/package.json packages/webhooks/
 COPY packages/jobs/package.json packages/jobs/
 COPY packages/models/package.json packages/models/
 COPY packages/quantize/package.json packages/quantize/
+COPY packages/tracking/package.json packages/tracking/
+COPY packages/video/package.json packages/video/
 RUN npx --yes pnpm@12.4.2 install --frozen-lockfile
 COPY . .
 # The console's static files are built here with its dev dependencies (Vite) and copied alone.
@@ -60,10 +62,13 @@ FROM worker-tree-${ACCELERATOR} AS worker-tree
 
 # Runtime bases: Node 20 on Debian slim, or on NVIDIA's CUDA runtime (the same node binary).
 # Both run as `node`, uid 1000, the user the Kubernetes manifests name.
+# Both carry the distribution's ffmpeg and ffprobe: the API probes clips, workers decode them (docs/video.md).
 FROM node AS base-cpu
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04 AS base-cuda
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
-RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/sh --create-home node
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/sh --create-home node \
+ && apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 
 FROM base-cpu AS api
 WORKDIR /app

@@ -11,6 +11,10 @@
  *                    --routing-concurrency (jobs per worker process, 16), --routing-producers (32)
  *   --footprint      only measure memory and start-up, tsx against compiled (bench/results/footprint.*);
  *                    --starts <n> start-ups (default 5) and --rounds <n> of each load (default 3)
+ *   --video          only video: the shared clips decoded, run through the model and tracker in
+ *                    one process, and through the stack with 1 and 2 workers (the realtime
+ *                    factor), written to bench/results/video.{json,md}; --video-fps (15),
+ *                    --video-clips (comma-separated names; all four by default)
  *   --quick          skip the slow comparisons (layouts, scaling, tracing, realtime under batch)
  *   --versus         only Spotter against FastAPI + onnxruntime and the seed's FastAPI + OpenCV
  *                    DNN side by side (dataset and phone photos, 16 clients, POST then wait and
@@ -52,6 +56,9 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     versus: { type: 'boolean', default: false },
+    video: { type: 'boolean', default: false },
+    'video-fps': { type: 'string', default: '15' },
+    'video-clips': { type: 'string' },
   },
 });
 const seconds = Number(args.seconds);
@@ -59,6 +66,25 @@ const ticksAtStart = machineTicks();
 const cores = os.cpus().length;
 const config = loadConfig({ SPOTTER_MODEL_DIR: path.join(root, 'models') });
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+if (args.video) {
+  const { measureVideo, videoMarkdown } = await import('./video-throughput.js');
+  const redisDir = path.join(os.tmpdir(), `spotter-bench-redis-${process.pid}`);
+  const redis = await startRedis(redisDir);
+  try {
+    const rows = await measureVideo(config, redis.url, Number(args['video-fps']), args['video-clips']?.split(','), say);
+    const machine = { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10) };
+    const out = path.join(root, 'bench', 'results', 'video.json');
+    await writeFile(out, JSON.stringify({ machine, fps: Number(args['video-fps']), rows }, null, 2) + '\n');
+    const md = [`Video at ${args['video-fps']} samples/s on ${cores} cores (${machine.cpu}), load ${machine.loadavg.join(' ')}`, '', ...videoMarkdown(rows)].join('\n');
+    await writeFile(out.replace(/\.json$/, '.md'), md + '\n');
+    console.log(md);
+  } finally {
+    await redis.stop();
+    await rm(redisDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 if (args.routing) {
   const { measureRouting, realJobCost, routingMarkdown } = await import('./routing.js');

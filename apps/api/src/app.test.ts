@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '@spotter/config';
+import type { ObjectStorage } from '@spotter/storage';
 import { createLogger } from '@spotter/telemetry';
 import { routesOf } from '../../../test/support/route-table.js';
 import { composeApi } from './compose-api.js';
@@ -26,6 +27,7 @@ describe('the API in-process, route by route', () => {
   let base: string;
   let app: Express;
   let close: () => Promise<void>;
+  let storage: ObjectStorage;
   const covered = new Set<string>();
   /** A request, recording which route template it exercises. */
   const call = async (route: string, url: string, init: RequestInit & { headers?: Record<string, string> } = {}) => {
@@ -57,6 +59,7 @@ describe('the API in-process, route by route', () => {
     const api = await composeApi(config, createLogger('spotter-api', 'silent'), 'test');
     app = api.app;
     close = api.close;
+    storage = api.storage;
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -183,6 +186,37 @@ describe('the API in-process, route by route', () => {
     expect(waited.headers.get('location')).toMatch(/^\/v1\/jobs\//);
     const bad = await json('POST /v2/models/:name/versions/:version/infer', `/v2/models/yolox_nano/versions/${version}/infer`, { method: 'POST', body: '{"inputs": []}', headers: TENANT });
     expect([bad.status, typeof bad.body.error]).toEqual([400, 'string']);
+  });
+
+  it('accepts videos (upload or a key under intake/), reads them, and holds back results until they succeed', async () => {
+    const clip = await readFile(path.join(ROOT, '..', 'shared', 'datasets', 'videos', 'degirum_Traffic.mp4'));
+    const form = new FormData();
+    form.append('video', new Blob([clip]), 'traffic.mp4');
+    form.append('classes', 'car,truck');
+    form.append('segment_s', '4');
+    const created = await json('POST /v1/videos', '/v1/videos', { method: 'POST', body: form, headers: { ...TENANT, 'idempotency-key': 'video-1' } });
+    expect(created).toMatchObject({ status: 202, body: { status: 'queued', video: { width: 960, height: 540, frames: 335 }, options: { classes: [2, 7], fps: 15 } } });
+    expect(created.body.progress.segments_total).toBeGreaterThan(1);
+    const again = new FormData();
+    again.append('video', new Blob([clip]), 'traffic.mp4');
+    const replay = await json('POST /v1/videos', '/v1/videos', { method: 'POST', body: again, headers: { ...TENANT, 'idempotency-key': 'video-1' } });
+    expect([replay.body.id, replay.headers.get('idempotent-replayed')]).toEqual([created.body.id, 'true']);
+    const id = created.body.id as string;
+    expect((await json('GET /v1/videos/:id', `/v1/videos/${id}`, { headers: TENANT })).body.status).toBe('queued');
+    expect((await json('GET /v1/videos/:id', `/v1/videos/${id}`, { headers: OTHER })).status).toBe(404);
+    for (const what of ['detections', 'tracks', 'counts', 'events', 'annotated']) {
+      const r = await json(`GET /v1/videos/:id/${what}`, `/v1/videos/${id}/${what}`, { headers: TENANT });
+      expect([r.status, r.body.error.code]).toEqual([409, 'VIDEO_NOT_READY']);
+    }
+    await storage.put('intake/clips/traffic.mp4', clip, 'video/mp4');
+    const fromKey = await json('POST /v1/videos', '/v1/videos', { method: 'POST', headers: { ...TENANT, 'content-type': 'application/json' }, body: JSON.stringify({ source: { key: 'intake/clips/traffic.mp4' }, fps: 'all' }) });
+    expect(fromKey).toMatchObject({ status: 202, body: { source: 'storage', options: { fps: 0 } } });
+    const outside = await json('POST /v1/videos', '/v1/videos', { method: 'POST', headers: { ...TENANT, 'content-type': 'application/json' }, body: JSON.stringify({ source: { key: 'videos/x/clip' } }) });
+    expect([outside.status, outside.body.error.code]).toEqual([400, 'INVALID_SOURCE']);
+    const badClass = new FormData();
+    badClass.append('video', new Blob([clip]), 'traffic.mp4');
+    badClass.append('classes', 'unicorn');
+    expect((await json('POST /v1/videos', '/v1/videos', { method: 'POST', body: badClass, headers: TENANT })).body.error.code).toBe('UNKNOWN_CLASS');
   });
 
   it('exercised every route the app declares', () => {

@@ -20,7 +20,9 @@ import { systemRoutes, type SystemDeps } from './routes/system-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import { oipHealthRoutes, oipRoutes } from './routes/oip-routes.js';
 import type { OipService } from './oip/oip-service.js';
+import { videoRoutes } from './routes/video-routes.js';
 import type { BatchService } from './services/batch-service.js';
+import type { VideoService } from './services/video-service.js';
 import type { JobService } from './services/job-service.js';
 import type { MonitoringService } from './services/monitoring-service.js';
 import type { ReportService } from './services/report-service.js';
@@ -30,6 +32,7 @@ export interface AppDeps {
   log: Logger;
   jobs: JobService;
   batches: BatchService;
+  videos: VideoService;
   monitoring: MonitoringService;
   reports: ReportService;
   oip: OipService;
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
   // Routers declare full paths, so req.route names the whole route template in logs and metrics.
   app.use(jobRoutes(deps.jobs, config, metrics));
   app.use(batchRoutes(deps.batches));
+  app.use(videoRoutes(deps.videos));
   app.use(modelRoutes(deps.registry, deps.rollout));
   app.use(modelFileRoutes(deps.registry));
   app.use(monitoringRoutes(deps.monitoring));

@@ -15,6 +15,7 @@ import { JobWaiters } from './services/job-waiters.js';
 import { MonitoringService, type DriftResult } from './services/monitoring-service.js';
 import { ReportService } from './services/report-service.js';
 import { OipService } from './oip/oip-service.js';
+import { VideoService } from './services/video-service.js';
 
 /**
  * The API's composition: adapters chosen from the configuration, services wired to them, the
@@ -54,6 +55,7 @@ export async function composeApi(config: Config, log: Logger, version: string) {
     log,
     jobs,
     batches,
+    videos: new VideoService({ config, storage, videos: stores.videos, queue: stores.queue, idempotency: stores.idempotency, rollout, registry }),
     monitoring,
     reports: new ReportService(storage),
     oip: new OipService({ config, registry, jobs, liveModel: async () => (await rollout.state()).live }),

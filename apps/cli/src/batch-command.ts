@@ -67,7 +67,15 @@ async function* counted(archive: AsyncIterable<Uint8Array>, onBytes: (n: number)
   }
 }
 
-const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(Math.round(Math.min(1, done / Math.max(1, total)) * width)).padEnd(width)}]`;
+/** A multipart body streamed from a file: text fields, then the file as the `part` part (the video command's upload). */
+export async function* multipart(boundary: string, fields: Record<string, string>, archive: AsyncIterable<Uint8Array>, onBytes: (n: number) => void, part = 'archive') {
+  for (const [k, v] of Object.entries(fields)) yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part}"; filename="upload"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  yield* counted(archive, onBytes);
+  yield Buffer.from(`\r\n--${boundary}--\r\n`);
+}
+
+export const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(Math.round(Math.min(1, done / Math.max(1, total)) * width)).padEnd(width)}]`;
 
 /**
  * `spotter batch <folder|archive> [--model m] [--min-score s] --out results.jsonl`: submits the

@@ -11,3 +11,4 @@ export * from './zod-issues.js';
 export * from './timing.js';
 export * from './batch-contract.js';
 export * from './raw-tensor.js';
+export * from './video-contract.js';

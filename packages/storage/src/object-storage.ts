@@ -54,6 +54,8 @@ export const storageKeys = {
   pendingBatch: (id: string) => `pending/batch.${id}.json`,
   /** An evaluation report that `spotter eval --store` wrote: `reports/<id>/report.json` or `report.html`. */
   report: (id: string, file: 'report.json' | 'report.html') => `reports/${id}/${file}`,
+  /** A video's objects: the clip, its record, each segment's tracks, and the results. */
+  video: (id: string, file: 'clip' | 'video.json' | `segment-${number}.json` | 'detections.jsonl' | 'tracks.json' | 'counts.json' | 'events.json' | 'annotated.mp4') => `videos/${id}/${file}`,
   /** The id in a key of one of the folders above (`batch.<id>` for a batch's outbox entry). */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
 };
