@@ -1719,6 +1719,715 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/videos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit a clip for detection and tracking */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The same key returns the same video for 24 h */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The point of a box that crosses lines and enters zones
+                         * @default bottom_center
+                         * @enum {string}
+                         */
+                        anchor?: "bottom_center" | "center";
+                        /** @description Classes to keep, by label or id (comma-separated in a form); all when absent */
+                        classes?: (string | number)[];
+                        /**
+                         * @description Frames per second to sample on a grid from the clip start; 0 or "all": every frame
+                         * @default 15
+                         */
+                        fps?: number;
+                        /**
+                         * @description Counting lines (JSON in a form)
+                         * @default []
+                         */
+                        lines?: {
+                            name: string;
+                            points: [
+                                [
+                                    number,
+                                    number
+                                ],
+                                [
+                                    number,
+                                    number
+                                ]
+                            ];
+                        }[];
+                        /**
+                         * @description Lowest detection score kept; the tracker uses those below tracker.high_score for its second association
+                         * @default 0.1
+                         */
+                        min_score?: number;
+                        /** @description Model name; the live model when absent */
+                        model?: string;
+                        /** @description Target segment length in seconds (SPOTTER_VIDEO_SEGMENT_S by default); segments start on keyframes */
+                        segment_s?: number;
+                        /** @description Tracker settings (JSON in a form) */
+                        tracker?: {
+                            /**
+                             * @description Associate detections with tracks of their own class only
+                             * @default true
+                             */
+                            class_aware?: boolean;
+                            /**
+                             * @description Detections at or above this open and carry tracks
+                             * @default 0.5
+                             */
+                            high_score?: number;
+                            /**
+                             * @description How long a lost track may be found again, in seconds
+                             * @default 1
+                             */
+                            lost_s?: number;
+                            /**
+                             * @description Smallest IoU of the second association
+                             * @default 0.5
+                             */
+                            low_match_iou?: number;
+                            /**
+                             * @description Detections between this and high_score only keep tracks alive (second association)
+                             * @default 0.1
+                             */
+                            low_score?: number;
+                            /**
+                             * @description Smallest score-weighted IoU of the first association
+                             * @default 0.2
+                             */
+                            match_iou?: number;
+                            /**
+                             * @description Smallest score that starts a new track
+                             * @default 0.6
+                             */
+                            new_track_score?: number;
+                        };
+                        /**
+                         * @description Units of lines and zones: pixels of the frame, or 0..1 of its width and height
+                         * @default pixels
+                         * @enum {string}
+                         */
+                        units?: "pixels" | "normalized";
+                        /**
+                         * Format: uri
+                         * @description Called with a signed POST when the video is final
+                         */
+                        webhook_url?: string;
+                        /**
+                         * @description Zones (JSON in a form)
+                         * @default []
+                         */
+                        zones?: {
+                            name: string;
+                            polygon: [
+                                number,
+                                number
+                            ][];
+                        }[];
+                    };
+                    "multipart/form-data": {
+                        /**
+                         * @description The point of a box that crosses lines and enters zones
+                         * @default bottom_center
+                         * @enum {string}
+                         */
+                        anchor?: "bottom_center" | "center";
+                        /** @description Classes to keep, by label or id (comma-separated in a form); all when absent */
+                        classes?: (string | number)[];
+                        /**
+                         * @description Frames per second to sample on a grid from the clip start; 0 or "all": every frame
+                         * @default 15
+                         */
+                        fps?: number;
+                        /**
+                         * @description Counting lines (JSON in a form)
+                         * @default []
+                         */
+                        lines?: {
+                            name: string;
+                            points: [
+                                [
+                                    number,
+                                    number
+                                ],
+                                [
+                                    number,
+                                    number
+                                ]
+                            ];
+                        }[];
+                        /**
+                         * @description Lowest detection score kept; the tracker uses those below tracker.high_score for its second association
+                         * @default 0.1
+                         */
+                        min_score?: number;
+                        /** @description Model name; the live model when absent */
+                        model?: string;
+                        /** @description Target segment length in seconds (SPOTTER_VIDEO_SEGMENT_S by default); segments start on keyframes */
+                        segment_s?: number;
+                        /** @description Tracker settings (JSON in a form) */
+                        tracker?: {
+                            /**
+                             * @description Associate detections with tracks of their own class only
+                             * @default true
+                             */
+                            class_aware?: boolean;
+                            /**
+                             * @description Detections at or above this open and carry tracks
+                             * @default 0.5
+                             */
+                            high_score?: number;
+                            /**
+                             * @description How long a lost track may be found again, in seconds
+                             * @default 1
+                             */
+                            lost_s?: number;
+                            /**
+                             * @description Smallest IoU of the second association
+                             * @default 0.5
+                             */
+                            low_match_iou?: number;
+                            /**
+                             * @description Detections between this and high_score only keep tracks alive (second association)
+                             * @default 0.1
+                             */
+                            low_score?: number;
+                            /**
+                             * @description Smallest score-weighted IoU of the first association
+                             * @default 0.2
+                             */
+                            match_iou?: number;
+                            /**
+                             * @description Smallest score that starts a new track
+                             * @default 0.6
+                             */
+                            new_track_score?: number;
+                        };
+                        /**
+                         * @description Units of lines and zones: pixels of the frame, or 0..1 of its width and height
+                         * @default pixels
+                         * @enum {string}
+                         */
+                        units?: "pixels" | "normalized";
+                        /**
+                         * Format: binary
+                         * @description MP4/MOV, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg or ASF; judged by content
+                         */
+                        video: string;
+                        /**
+                         * Format: uri
+                         * @description Called with a signed POST when the video is final
+                         */
+                        webhook_url?: string;
+                        /**
+                         * @description Zones (JSON in a form)
+                         * @default []
+                         */
+                        zones?: {
+                            name: string;
+                            polygon: [
+                                number,
+                                number
+                            ][];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Accepted: its segments are queued */
+                202: {
+                    headers: {
+                        Location?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Video"];
+                    };
+                };
+                /** @description Malformed request or invalid field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Clip over SPOTTER_VIDEO_MAX_BYTES, _MAX_DURATION_S or _MAX_PIXELS */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not a video container Spotter reads (judged by content) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A clip that cannot be read (cut short, corrupt) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status, progress and, once final, summary or error */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The video */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Video"];
+                    };
+                };
+                /** @description No such video for this key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/annotated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The clip at the sampling rate with boxes, track ids, regions and counts drawn */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The clip at the sampling rate with boxes, track ids, regions and counts drawn */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "video/mp4": string;
+                    };
+                };
+                /** @description No such video for this key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The video has not succeeded (VIDEO_NOT_READY) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tracked objects per class and per zone in each sampled frame, totals, line crossings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Tracked objects per class and per zone in each sampled frame, totals, line crossings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Tracked objects of each class visible in each frame */
+                            classes: {
+                                [key: string]: number[];
+                            };
+                            /** @description Crossings of each line by direction and class */
+                            lines: {
+                                [key: string]: {
+                                    in: {
+                                        [key: string]: number;
+                                    };
+                                    out: {
+                                        [key: string]: number;
+                                    };
+                                };
+                            };
+                            /** @description Time of each sampled frame, seconds from the clip start */
+                            times: number[];
+                            /** @description Distinct tracks of each class */
+                            totals: {
+                                [key: string]: number;
+                            };
+                            /** @description Tracked objects inside each zone in each frame */
+                            zones: {
+                                [key: string]: number[];
+                            };
+                        };
+                    };
+                };
+                /** @description No such video for this key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The video has not succeeded (VIDEO_NOT_READY) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/detections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sampled frames with their tracked detections, one JSON object a line */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sampled frames with their tracked detections, one JSON object a line */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": {
+                            detections: {
+                                box: {
+                                    x1: number;
+                                    x2: number;
+                                    y1: number;
+                                    y2: number;
+                                };
+                                class_id: number;
+                                label: string;
+                                score: number;
+                                track_id: number | null;
+                            }[];
+                            frame: number;
+                            time: number;
+                        };
+                    };
+                };
+                /** @description No such video for this key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The video has not succeeded (VIDEO_NOT_READY) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Line crossings and zone dwells in time order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Line crossings and zone dwells in time order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            class_id: number;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            frame: number;
+                            label: string;
+                            line: string;
+                            time: number;
+                            track_id: number;
+                            /** @constant */
+                            type: "line_crossing";
+                        } | {
+                            class_id: number;
+                            dwell_s: number;
+                            entered_at: number;
+                            exited_at: number;
+                            first_frame: number;
+                            label: string;
+                            last_frame: number;
+                            track_id: number;
+                            /** @constant */
+                            type: "zone_dwell";
+                            zone: string;
+                        })[];
+                    };
+                };
+                /** @description No such video for this key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The video has not succeeded (VIDEO_NOT_READY) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/tracks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tracks of the whole clip */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The tracks of the whole clip */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            class_id: number;
+                            /** @description Path length of its anchor point, in pixels */
+                            distance_px: number;
+                            first_frame: number;
+                            first_time: number;
+                            /** @description Frames it was detected in */
+                            frames: number;
+                            id: number;
+                            label: string;
+                            last_frame: number;
+                            last_time: number;
+                            mean_score: number;
+                            /** @description Its box at up to 24 evenly spread detections, first and last included */
+                            path: {
+                                box: {
+                                    x1: number;
+                                    x2: number;
+                                    y1: number;
+                                    y2: number;
+                                };
+                                time: number;
+                            }[];
+                        }[];
+                    };
+                };
+                /** @description No such video for this key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The video has not succeeded (VIDEO_NOT_READY) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2": {
         parameters: {
             query?: never;
@@ -2567,6 +3276,147 @@ export interface components {
             mode: "none" | "shadow" | "canary";
             share: number | null;
             started_at: string | null;
+        };
+        Video: {
+            created_at: string;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            finished_at: string | null;
+            /** Format: uuid */
+            id: string;
+            links: {
+                annotated: string;
+                counts: string;
+                detections: string;
+                events: string;
+                self: string;
+                tracks: string;
+            };
+            model: string;
+            options: {
+                /** @enum {string} */
+                anchor: "bottom_center" | "center";
+                classes: number[] | null;
+                fps: number;
+                lines: {
+                    name: string;
+                    points: [
+                        [
+                            number,
+                            number
+                        ],
+                        [
+                            number,
+                            number
+                        ]
+                    ];
+                }[];
+                min_score: number;
+                segment_s: number;
+                tracker: {
+                    /**
+                     * @description Associate detections with tracks of their own class only
+                     * @default true
+                     */
+                    class_aware: boolean;
+                    /**
+                     * @description Detections at or above this open and carry tracks
+                     * @default 0.5
+                     */
+                    high_score: number;
+                    /**
+                     * @description How long a lost track may be found again, in seconds
+                     * @default 1
+                     */
+                    lost_s: number;
+                    /**
+                     * @description Smallest IoU of the second association
+                     * @default 0.5
+                     */
+                    low_match_iou: number;
+                    /**
+                     * @description Detections between this and high_score only keep tracks alive (second association)
+                     * @default 0.1
+                     */
+                    low_score: number;
+                    /**
+                     * @description Smallest score-weighted IoU of the first association
+                     * @default 0.2
+                     */
+                    match_iou: number;
+                    /**
+                     * @description Smallest score that starts a new track
+                     * @default 0.6
+                     */
+                    new_track_score: number;
+                };
+                zones: {
+                    name: string;
+                    polygon: [
+                        number,
+                        number
+                    ][];
+                }[];
+            };
+            progress: {
+                frames_done: number;
+                /** @description Frames to sample (estimated from the probe until the video is final) */
+                frames_total: number;
+                segments_done: number;
+                segments_running: number;
+                segments_total: number;
+                share: number;
+            };
+            /** @enum {string} */
+            source: "upload" | "storage";
+            started_at: string | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            summary: {
+                /** @description Whether the annotated MP4 was made */
+                annotated: boolean;
+                frames: number;
+                line_crossings: {
+                    [key: string]: {
+                        in: number;
+                        out: number;
+                    };
+                };
+                realtime_factor: number | null;
+                tracks: number;
+                tracks_by_class: {
+                    [key: string]: number;
+                };
+                zone_visits: {
+                    [key: string]: number;
+                };
+            } | null;
+            video: {
+                bytes: number;
+                codec: string;
+                container: string;
+                duration_s: number;
+                fps: number;
+                frames: number;
+                height: number;
+                width: number;
+            };
+            webhook: {
+                attempts: {
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601 timestamp (UTC)
+                     */
+                    at: string;
+                    error: string | null;
+                    status_code: number | null;
+                }[];
+                /** @enum {string} */
+                state: "pending" | "delivered" | "failed";
+                url: string;
+            } | null;
         };
         WebhookEvent: {
             /** @enum {string} */
