@@ -40,6 +40,7 @@ COPY packages/models/package.json packages/models/
 COPY packages/quantize/package.json packages/quantize/
 COPY packages/tracking/package.json packages/tracking/
 COPY packages/video/package.json packages/video/
+COPY packages/client/package.json packages/client/
 RUN npx --yes pnpm@12.4.2 install --frozen-lockfile
 COPY . .
 # The console's static files are built here with its dev dependencies (Vite) and copied alone.
