@@ -13,6 +13,8 @@ FROM node:20.20.2-bookworm-slim AS node
 
 FROM node AS build
 WORKDIR /src
+# The worker's JPEG decoder (packages/imaging/native) is compiled against Debian's libjpeg-turbo.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev && rm -rf /var/lib/apt/lists/*
 # onnxruntime-node's install script would fetch CUDA libraries; the CPU build ships in the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs ./
@@ -36,6 +38,9 @@ COPY packages/webhooks/package.json packages/webhooks/
 COPY packages/jobs/package.json packages/jobs/
 COPY packages/models/package.json packages/models/
 COPY packages/quantize/package.json packages/quantize/
+COPY packages/tracking/package.json packages/tracking/
+COPY packages/video/package.json packages/video/
+COPY packages/client/package.json packages/client/
 RUN npx --yes pnpm@12.4.2 install --frozen-lockfile
 COPY . .
 # The console's static files are built here with its dev dependencies (Vite) and copied alone.
@@ -58,10 +63,13 @@ FROM worker-tree-${ACCELERATOR} AS worker-tree
 
 # Runtime bases: Node 20 on Debian slim, or on NVIDIA's CUDA runtime (the same node binary).
 # Both run as `node`, uid 1000, the user the Kubernetes manifests name.
+# Both carry the distribution's ffmpeg and ffprobe: the API probes clips, workers decode them (docs/video.md).
 FROM node AS base-cpu
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04 AS base-cuda
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
-RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/sh --create-home node
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/sh --create-home node \
+ && apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 
 FROM base-cpu AS api
 WORKDIR /app
@@ -81,6 +89,10 @@ CMD ["node", "dist/main.js"]
 
 FROM base-${ACCELERATOR} AS worker
 WORKDIR /app
+# libjpeg-turbo's runtime for the JPEG decoder: libjpeg62-turbo on Debian, libjpeg62 on the CUDA base's Ubuntu.
+RUN apt-get update \
+ && (apt-get install -y --no-install-recommends libjpeg62-turbo || apt-get install -y --no-install-recommends libjpeg62) \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=4 SPOTTER_METRICS_PORT=9464
 COPY --from=worker-tree /out/worker ./
 COPY --from=build /src/models ./models

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { SOURCE_CONDITION } from './scripts/lib.mjs';
 
 export default defineConfig({
@@ -7,6 +7,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: [SOURCE_CONDITION] } },
   test: {
     include: ['apps/**/src/**/*.test.ts', 'packages/**/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The images built and run with podman take minutes of builds: `npm run test:images`.
+    exclude: [...configDefaults.exclude, 'test/images/**'],
     // One redis-server and one S3-protocol server for the whole run; each test file
     // isolates itself with its own queue prefix, bucket prefix or directory.
     globalSetup: ['test/support/global-setup.ts'],

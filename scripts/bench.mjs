@@ -2,7 +2,7 @@
 // `npm run bench -- quantize [...]`: the int8 variants of the model instead (bench/src/quantize.ts).
 import { spawnSync } from 'node:child_process';
 import { build } from './build.mjs';
-import { ensureBaselineDeps, ensureChromium, ensureDependencies, ensureModel, ensureRedisServer, nodeArgs, root } from './lib.mjs';
+import { ensureChromium, ensureDependencies, ensureModel, ensureRedisServer, nodeArgs, root } from './lib.mjs';
 
 const [first, ...rest] = process.argv.slice(2);
 const quantize = first === 'quantize';
@@ -13,9 +13,8 @@ await ensureModel();
 if (quantize) {
   ensureChromium();
 } else {
+  // The Python baselines' environment (bench/baseline/.venv) is made by the benchmark itself.
   ensureRedisServer();
-  // The routing ceiling and the footprint measure Spotter's own processes: no FastAPI comparison to set up.
-  if (!process.argv.includes('--routing') && !process.argv.includes('--footprint')) ensureBaselineDeps();
 }
 const script = quantize ? 'bench/src/quantize.ts' : 'bench/src/main.ts';
 const r = spawnSync(process.execPath, [...nodeArgs(script), ...(quantize ? rest : process.argv.slice(2))], { cwd: root, stdio: 'inherit' });

@@ -1,7 +1,7 @@
 // Set-up shared by `npm start` and `npm test`. Plain Node.js: it runs before dependencies exist.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,8 +58,9 @@ export function pnpm(args, opts) {
   run('npx', ['--yes', `pnpm@${version}`, ...args], opts);
 }
 
-/** Installs dependencies when the lockfile changed since the last install. */
+/** Installs dependencies when the lockfile changed since the last install, and builds the JPEG addon. */
 export function ensureDependencies() {
+  ensureNativeJpeg();
   const lock = readFileSync(path.join(root, 'pnpm-lock.yaml'));
   const stamp = path.join(root, 'node_modules', '.spotter-install');
   const digest = createHash('sha256').update(lock).digest('hex');
@@ -68,6 +69,37 @@ export function ensureDependencies() {
   // onnxruntime-node's install script would fetch CUDA libraries; the CPU build ships in the package.
   pnpm(['install', '--frozen-lockfile'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
   writeFileSync(stamp, digest);
+}
+
+/**
+ * Builds packages/imaging/native/jpeg-fit.c (the worker's JPEG decoder: libjpeg-turbo without
+ * libvips, docs/performance.md) against Debian's libjpeg-turbo with the C compiler, when the
+ * source or Node's headers changed since the last build. Optional: where it cannot be built
+ * the worker decodes every picture with sharp, at about three times the CPU per JPEG.
+ */
+export function ensureNativeJpeg() {
+  const dir = path.join(root, 'packages', 'imaging', 'native');
+  const source = path.join(dir, 'jpeg-fit.c');
+  const out = path.join(dir, 'build', 'jpeg-fit.node');
+  const headers = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
+  const digest = createHash('sha256').update(readFileSync(source)).update(process.version).digest('hex');
+  const stamp = `${out}.sha256`;
+  if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return true;
+  const hint = 'the native JPEG decoder is not built (the worker uses sharp for JPEGs): it needs a C compiler and libjpeg-turbo headers (Debian: apt-get install gcc libc6-dev libjpeg62-turbo-dev)';
+  if (!ensureDebianPackage(() => Boolean(which('cc')), 'gcc', hint, { optional: true })) return false;
+  if (!ensureDebianPackage(() => existsSync('/usr/include/jpeglib.h'), 'libjpeg62-turbo-dev', hint, { optional: true })) return false;
+  mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync('cc', ['-O3', '-Wall', '-shared', '-fPIC', `-I${headers}`, source, '-ljpeg', '-lm', '-o', tmp], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    say(`warning: ${hint} (cc exited with ${r.status ?? r.signal})`);
+    return false;
+  }
+  renameSync(tmp, out);
+  writeFileSync(stamp, digest);
+  say('built the native JPEG decoder (packages/imaging/native/build/jpeg-fit.node)');
+  return true;
 }
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -140,24 +172,29 @@ export function ensureConsole() {
   writeFileSync(stamp, digest);
 }
 
-const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+export const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 
 /**
- * Installs a Debian package when `present()` is false: with apt-get as root, else stops with
- * `hint`. With `optional`, a package that cannot be had is reported and the run goes on
- * (the tests that need it skip and say why).
+ * Installs Debian packages (`pkg`: one name or several) when `present()` is false: with
+ * apt-get as root, else stops with `hint`. With `optional`, packages that cannot be had are
+ * reported and the run goes on (the tests that need them skip and say why). With
+ * `noRecommends`, apt installs what the packages depend on only (docker-compose recommends a
+ * Docker engine that nothing here wants).
  */
-function ensureDebianPackage(present, pkg, hint, { optional = false } = {}) {
+export function ensureDebianPackage(present, pkg, hint, { optional = false, noRecommends = false } = {}) {
   if (present()) return true;
+  const pkgs = [pkg].flat();
   if (process.getuid?.() === 0 && which('apt-get')) {
-    say(`installing ${pkg} with apt-get`);
+    say(`installing ${pkgs.join(' ')} with apt-get`);
+    const install = ['install', '-y', '-qq', ...(noRecommends ? ['--no-install-recommends'] : []), ...pkgs];
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     if (!optional) {
       run('apt-get', ['update', '-qq']);
-      run('apt-get', ['install', '-y', '-qq', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      run('apt-get', install, { env });
       return true;
     }
-    const opts = { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-    if (spawnSync('apt-get', ['update', '-qq'], opts).status === 0) spawnSync('apt-get', ['install', '-y', '-qq', pkg], opts);
+    const opts = { stdio: 'inherit', env };
+    if (spawnSync('apt-get', ['update', '-qq'], opts).status === 0) spawnSync('apt-get', install, opts);
     if (present()) return true;
   }
   if (!optional) fail(hint);
@@ -168,14 +205,6 @@ function ensureDebianPackage(present, pkg, hint, { optional = false } = {}) {
 /** Makes sure `redis-server` exists (only needed when REDIS_URL is unset). */
 export function ensureRedisServer() {
   ensureDebianPackage(() => Boolean(which('redis-server')), 'redis-server', 'redis-server not found: install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL');
-}
-
-/** Python, OpenCV, FastAPI and uvicorn from Debian, for the benchmark's comparison endpoint. */
-export function ensureBaselineDeps() {
-  const ok = () => spawnSync('/usr/bin/python3', ['-c', 'import cv2, fastapi, uvicorn, multipart'], { stdio: 'ignore' }).status === 0;
-  for (const pkg of ['python3-opencv', 'python3-fastapi', 'python3-uvicorn', 'python3-multipart']) {
-    ensureDebianPackage(ok, pkg, 'the FastAPI + OpenCV comparison needs: sudo apt-get install python3-opencv python3-fastapi python3-uvicorn python3-multipart');
-  }
 }
 
 /** Debian's Chromium for the browser tests (never a downloaded browser build). */

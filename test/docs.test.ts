@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EnvSchema, loadConfig } from '@spotter/config';
 import { createLogger } from '@spotter/telemetry';
 import { composeApi } from '../apps/api/src/compose-api.js';
+import { openApiDocument } from '../apps/api/src/openapi/openapi-document.js';
 import { root } from '../scripts/lib.mjs';
 import { routesOf } from './support/route-table.js';
 import { startSpotter, type Spotter } from './support/spotter.js';
@@ -49,6 +50,15 @@ describe('the documentation', () => {
     const page = await read('docs/configuration.md');
     const missing = Object.keys(EnvSchema.shape).filter((name) => !page.includes(`\`${name}\``));
     expect(missing).toEqual([]);
+  });
+
+  it('the OpenAPI document describes every /v1 and /v2 route, and nothing that is not routed', () => {
+    const doc = openApiDocument('0.0.0');
+    const documented = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`));
+    const api = (list: string[]) => list.filter((r) => / \/v[12](\/|$)/.test(r));
+    const same = (a: string) => a.replace(/:\w+/g, ':p');
+    expect(api(routes).filter((r) => !documented.some((d) => same(d) === same(r)))).toEqual([]);
+    expect(api(documented).filter((d) => !routes.some((r) => same(r) === same(d)))).toEqual([]);
   });
 
   it('every command shown is one that exists: routes, npm scripts, CLI commands, files, image targets', async () => {

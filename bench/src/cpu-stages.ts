@@ -34,11 +34,15 @@ export async function measureStageCpu(config: Config, images: readonly Buffer[],
     const key = `images/${i}`;
     const probe = await stage('api: probe (sniff, header, structure)', () => probeImage(bytes, config.images.maxPixels));
     await stage('api: storage put', () => storage.put(key, bytes));
-    const read = await stage('worker: storage get', () => storage.get(key));
+    const read = await stage('worker: download (storage get)', () => storage.get(key));
     const img = await stage('worker: decode + resize', () => decodeToFit(read!, detector.fit, config.images.maxPixels));
-    const out = await stage('worker: inference (with pre/post-processing)', () => detector.detect(img, 0.25));
-    sums['  of which pre/post-processing'] = (sums['  of which pre/post-processing'] ?? 0) + out.timings.preprocess + out.timings.postprocess;
-    await stage('worker: monitoring observation', () => imageObservation(img, read!, probe.format, out.detections));
+    const out = await stage('worker: inference', () => detector.detect(img, 0.25));
+    // detect() fills the tensor and post-processes on this thread (synchronous: wall = CPU).
+    sums['worker: inference']! -= out.timings.preprocess + out.timings.postprocess;
+    sums['worker: tensor (letterbox fill)'] = (sums['worker: tensor (letterbox fill)'] ?? 0) + out.timings.preprocess;
+    sums['worker: postprocess (decode + NMS)'] = (sums['worker: postprocess (decode + NMS)'] ?? 0) + out.timings.postprocess;
+    await stage('worker: monitoring metrics', () => imageObservation(img, read!, probe.format, out.detections));
+    await stage('worker: result write (JSON + put)', () => storage.put(`results/${i}.json`, Buffer.from(JSON.stringify({ detections: out.detections, image: { width: img.width, height: img.height } }))));
   };
   try {
     for (let i = 0; i < 8; i++) await one(i); // warm-up

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { procUsage, type ProcSample } from './proc-stats.js';
 import { summarize } from './stats.js';
 
 interface JobJson {
@@ -6,11 +7,21 @@ interface JobJson {
   timings_ms: Record<string, number> | null;
 }
 
+/**
+ * The route of a closed or open loop: a synchronous one (`/v1/predict`, a baseline's
+ * `/predict`), or ASYNC: `POST /v1/jobs`, then `GET /v1/jobs/{id}?wait=30` for the answer.
+ */
+export const ASYNC = 'async';
+
 async function predict(url: string, image: Buffer, headers: Record<string, string>, route: string) {
   const form = new FormData();
   form.append('image', new Blob([image]), 'bench.jpg');
   const t0 = performance.now();
-  const res = await fetch(`${url}${route}`, { method: 'POST', body: form, headers });
+  let res = await fetch(`${url}${route === ASYNC ? '/v1/jobs' : route}`, { method: 'POST', body: form, headers });
+  if (route === ASYNC && res.status === 202) {
+    const { id } = (await res.json()) as { id: string };
+    res = await fetch(`${url}/v1/jobs/${id}?wait=30`, { headers });
+  }
   const body = (await res.json()) as JobJson;
   return { ms: performance.now() - t0, ok: res.status === 200 && body.status === 'succeeded', status: res.status, body };
 }
@@ -40,21 +51,60 @@ function collect() {
   };
 }
 
-/** `concurrency` clients, each sending the next request when the previous one answers. */
-export async function closedLoop(url: string, images: readonly Buffer[], concurrency: number, seconds: number, route = '/v1/predict', headers: Record<string, string> = {}) {
+/** Called at the edges of a loop's measured window (after the warm-up, at the end), so that CPU is sampled over the same time as the answers are counted. */
+export type WindowEdge = (edge: 'start' | 'end') => void;
+
+/**
+ * `concurrency` clients, each sending the next request when the previous one answers. Only
+ * answers that arrive inside the measured window count (not the warm-up's, not those still
+ * in flight when it closes, which a short run would otherwise add to its rate).
+ */
+export async function closedLoop(url: string, images: readonly Buffer[], concurrency: number, seconds: number, route = '/v1/predict', headers: Record<string, string> = {}, onWindow?: WindowEdge) {
   const c = collect();
   let i = 0;
-  const warmUntil = performance.now() + 1000;
-  const end = warmUntil + seconds * 1000;
+  let opened = 0;
+  let closed = 0;
+  const start = setTimeout(() => {
+    opened = performance.now();
+    onWindow?.('start');
+  }, 1000);
+  const stop = setTimeout(() => {
+    closed = performance.now();
+    onWindow?.('end');
+  }, 1000 + seconds * 1000);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
+      while (!closed) {
         const r = await predict(url, images[i++ % images.length]!, headers, route);
-        if (performance.now() > warmUntil) c.add(r);
+        if (opened && !closed) c.add(r);
       }
     }),
   );
-  return { concurrency, ...c.result(seconds) };
+  clearTimeout(start);
+  clearTimeout(stop);
+  return { concurrency, ...c.result((closed - opened) / 1000) };
+}
+
+/** Runs a load with its process samples taken at the loop's window edges (or around the whole run when it reports none): CPU share and RSS of each process. */
+export async function sampledOver<T>(sample: () => Record<string, ProcSample>, run: (onWindow: WindowEdge) => Promise<T>) {
+  let before = sample();
+  let t0 = performance.now();
+  let after: Record<string, ProcSample> | null = null;
+  let t1 = 0;
+  const result = await run((edge) => {
+    if (edge === 'start') {
+      before = sample();
+      t0 = performance.now();
+    } else {
+      after = sample();
+      t1 = performance.now();
+    }
+  });
+  if (!after) {
+    after = sample();
+    t1 = performance.now();
+  }
+  return { ...result, processes: procUsage(before, after, (t1 - t0) / 1000) };
 }
 
 /** Requests at a fixed arrival rate, whether or not earlier ones have answered. */

@@ -11,7 +11,15 @@
  *                    --routing-concurrency (jobs per worker process, 16), --routing-producers (32)
  *   --footprint      only measure memory and start-up, tsx against compiled (bench/results/footprint.*);
  *                    --starts <n> start-ups (default 5) and --rounds <n> of each load (default 3)
+ *   --video          only video: the shared clips decoded, run through the model and tracker in
+ *                    one process, and through the stack with 1 and 2 workers (the realtime
+ *                    factor), written to bench/results/video.{json,md}; --video-fps (15),
+ *                    --video-clips (comma-separated names; all four by default)
  *   --quick          skip the slow comparisons (layouts, scaling, tracing, realtime under batch)
+ *   --versus         only Spotter against FastAPI + onnxruntime and the seed's FastAPI + OpenCV
+ *                    DNN side by side (dataset and phone photos, 16 clients, POST then wait and
+ *                    /v1/predict, CPU ms by stage),
+ *                    written to bench/results/versus.{json,md}; the full run includes it
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,11 +32,12 @@ import { latencyBreakdown } from './latency-breakdown.js';
 import { measureLayouts } from './layout.js';
 import { measureLimit } from './limit.js';
 import { makePhonePhotos, measureDecode } from './phone-photos.js';
-import { closedLoop, ingest, openLoop } from './load.js';
-import { machineTicks, procUsage, sampleProc, stealShare, type ProcSample } from './proc-stats.js';
+import { closedLoop, ingest, openLoop, sampledOver, type WindowEdge } from './load.js';
+import { machineTicks, sampleProc, stealShare, type ProcSample } from './proc-stats.js';
 import { footprintReport, measureFootprints, type Variant } from './footprint.js';
 import { compare, table } from './report.js';
 import { startStack } from './stack.js';
+import { versus, versusMarkdown } from './versus.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +55,10 @@ const { values: args } = parseArgs({
     starts: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
+    versus: { type: 'boolean', default: false },
+    video: { type: 'boolean', default: false },
+    'video-fps': { type: 'string', default: '15' },
+    'video-clips': { type: 'string' },
   },
 });
 const seconds = Number(args.seconds);
@@ -53,6 +66,25 @@ const ticksAtStart = machineTicks();
 const cores = os.cpus().length;
 const config = loadConfig({ SPOTTER_MODEL_DIR: path.join(root, 'models') });
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+if (args.video) {
+  const { measureVideo, videoMarkdown } = await import('./video-throughput.js');
+  const redisDir = path.join(os.tmpdir(), `spotter-bench-redis-${process.pid}`);
+  const redis = await startRedis(redisDir);
+  try {
+    const rows = await measureVideo(config, redis.url, Number(args['video-fps']), args['video-clips']?.split(','), say);
+    const machine = { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10) };
+    const out = path.join(root, 'bench', 'results', 'video.json');
+    await writeFile(out, JSON.stringify({ machine, fps: Number(args['video-fps']), rows }, null, 2) + '\n');
+    const md = [`Video at ${args['video-fps']} samples/s on ${cores} cores (${machine.cpu}), load ${machine.loadavg.join(' ')}`, '', ...videoMarkdown(rows)].join('\n');
+    await writeFile(out.replace(/\.json$/, '.md'), md + '\n');
+    console.log(md);
+  } finally {
+    await redis.stop();
+    await rm(redisDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 if (args.routing) {
   const { measureRouting, realJobCost, routingMarkdown } = await import('./routing.js');
@@ -116,12 +148,25 @@ if (args.footprint) {
   process.exit(0);
 }
 
-async function underLoad<T>(pids: Record<string, number>, run: () => Promise<T>) {
-  const before = samples(pids);
-  const t0 = Date.now();
-  const result = await run();
-  return { ...result, processes: procUsage(before, samples(pids), (Date.now() - t0) / 1000) };
+const machineLine = () =>
+  `${cores} cores, ${os.cpus()[0]?.model}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, CPU stolen by the hypervisor ${(stealShare(ticksAtStart, machineTicks()) * 100).toFixed(1)} %`;
+
+if (args.versus) {
+  say('phone photos: making 12 MP JPEGs from the dataset');
+  const phones = await makePhonePhotos(images, 16);
+  const sets = [{ name: 'dataset', images }, { name: '12 MP phone photos', images: phones }];
+  const v = await versus({ config, redis: { url: redis.url, pid: redis.child.pid! }, sets, seconds, clients: 16, say });
+  await redis.stop();
+  const out = path.join(root, 'bench', 'results', 'versus');
+  const machine = { cores, cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10), steal: stealShare(ticksAtStart, machineTicks()) };
+  await writeFile(`${out}.json`, JSON.stringify({ machine, seconds, ...v }, null, 2) + '\n');
+  const md = [`## Spotter against FastAPI + onnxruntime and the seed's FastAPI + OpenCV DNN (${machineLine()}; ${seconds} s per run)`, '', ...versusMarkdown(v)].join('\n');
+  await writeFile(`${out}.md`, md + '\n');
+  console.log(md);
+  process.exit(0);
 }
+
+const underLoad = <T>(pids: Record<string, number>, run: (onWindow: WindowEdge) => Promise<T>) => sampledOver(() => samples(pids), run);
 
 /** CPU milliseconds each process spent per completed image over a saturated run, and the ceiling they imply. */
 function cpuPerImage(run: { throughput_per_s: number; processes: Record<string, { cpu_cores: number }> }) {
@@ -149,7 +194,7 @@ const e2e = [];
 let stack = await startStack(redis.url, 1);
 for (const c of levels) {
   say(`end to end: closed loop, concurrency ${c}`);
-  e2e.push(await underLoad(stack.pids, () => closedLoop(stack.url, images, c, seconds)));
+  e2e.push(await underLoad(stack.pids, (w) => closedLoop(stack.url, images, c, seconds, '/v1/predict', {}, w)));
 }
 const saturated = Math.max(...e2e.map((r) => r.throughput_per_s));
 const atC16 = e2e.find((r) => r.concurrency === 16) ?? e2e.at(-1)!;
@@ -194,10 +239,12 @@ if (!args.quick) {
 
 // 6. The synchronous FastAPI + OpenCV DNN endpoint people start from, same model, same cores.
 say('baseline: FastAPI + OpenCV DNN (synchronous), closed loop c=16 and the same open-loop rate');
-const { startBaseline } = await import('./baseline.js');
-const baseline = await startBaseline(path.join(root, 'models', 'yolox_nano.onnx'));
+const { ensureOnnxBaselineVenv, startBaseline } = await import('./baseline.js');
+// The venv carries the seed baseline's packages too (its problem, if any, is said again in the versus part).
+ensureOnnxBaselineVenv(say);
+const baseline = await startBaseline('opencv-dnn', path.join(root, 'models', 'yolox_nano.onnx'));
 const baselinePids = { fastapi: baseline.pid };
-const baselineClosed = await underLoad(baselinePids, () => closedLoop(baseline.url, images, 16, seconds, '/predict'));
+const baselineClosed = await underLoad(baselinePids, (w) => closedLoop(baseline.url, images, 16, seconds, '/predict', {}, w));
 const baselineOpen = await underLoad(baselinePids, () => openLoop(baseline.url, images, rate, seconds, '/predict'));
 
 // 7. Phone-size photos: 12 MP JPEGs, through both.
@@ -206,11 +253,11 @@ const phones = await makePhonePhotos(images, 16);
 const phoneDecode = await measureDecode(phones.slice(0, 12), 416, config.images.maxPixels);
 const phoneStages = await measureStageCpu(config, phones, phones.length);
 say('phone photos: baseline, closed loop c=16');
-const phoneBaseline = await underLoad(baselinePids, () => closedLoop(baseline.url, phones, 16, seconds, '/predict'));
+const phoneBaseline = await underLoad(baselinePids, (w) => closedLoop(baseline.url, phones, 16, seconds, '/predict', {}, w));
 await baseline.stop();
 say('phone photos: Spotter, closed loop c=16 and ingest');
 stack = await startStack(redis.url, 1);
-const phoneE2e = await underLoad(stack.pids, () => closedLoop(stack.url, phones, 16, seconds));
+const phoneE2e = await underLoad(stack.pids, (w) => closedLoop(stack.url, phones, 16, seconds, '/v1/predict', {}, w));
 await stack.stop();
 stack = await startStack(redis.url, 0);
 const phoneIngest = await underLoad(stack.pids, () => ingest(stack.url, phones[0]!, 16, seconds));
@@ -234,7 +281,11 @@ if (!args.quick) {
   underBatch = await realtimeUnderBatch(redis.url, images, seconds);
 }
 
-// 9. Optional soak: memory across many jobs.
+// 9. Side by side with the server a Python engineer would write (FastAPI + onnxruntime).
+say('versus: Spotter against FastAPI + onnxruntime');
+const sideBySide = await versus({ config, redis: { url: redis.url, pid: redis.child.pid! }, sets: [{ name: 'dataset', images }, { name: '12 MP phone photos', images: phones }], seconds, clients: 16, say });
+
+// 10. Optional soak: memory across many jobs.
 let soak;
 if (args.soak) {
   const total = Number(args.soak);
@@ -289,6 +340,7 @@ const result = {
   tracing,
   fastapi_opencv: { closed_c16: baselineClosed, open_loop: baselineOpen },
   phone,
+  versus: sideBySide,
   realtime_under_batch: underBatch,
   soak,
 };
@@ -301,6 +353,8 @@ const cores3 = (p: Record<string, { cpu_cores: number }>) => ['api', 'worker1', 
 const lines = [
   `## Spotter benchmark (${cores} cores, ${result.machine.cpu}, Node ${process.version}, load average ${result.machine.loadavg.join(' ')}, CPU stolen by the hypervisor ${(result.machine.steal * 100).toFixed(1)} %)`,
   '',
+  "### Side by side: Spotter, FastAPI + onnxruntime and the seed's FastAPI + OpenCV DNN (16 clients)",
+  ...versusMarkdown(sideBySide),
   `Worker layout: ${config.model.sessions} inference session(s) x ${config.model.intraOpThreads} intra-op thread(s), ${config.worker.concurrency} jobs in flight.`,
   '',
   '### Limit (in-process decode + inference)',

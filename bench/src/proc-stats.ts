@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // Linux reports CPU times in clock ticks; 100 per second on every platform Node supports here.
 const TICKS_PER_S = 100;
@@ -17,6 +17,31 @@ export function sampleProc(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { cpuS, rssMB: Math.round(kb('VmRSS') / 102.4) / 10, peakRssMB: Math.round(kb('VmHWM') / 102.4) / 10 };
+}
+
+/** A process and all its descendants (uvicorn's supervisor and its workers), summed: CPU and RSS add up, peak RSS is the sum of peaks. */
+export function sampleTree(pid: number): ProcSample {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended while listing.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  const all = tree.flatMap((p) => {
+    try {
+      return [sampleProc(p)];
+    } catch {
+      return [];
+    }
+  });
+  const sum = (k: keyof ProcSample) => Math.round(all.reduce((a, s) => a + s[k], 0) * 100) / 100;
+  return { cpuS: sum('cpuS'), rssMB: sum('rssMB'), peakRssMB: sum('peakRssMB') };
 }
 
 /** CPU share (1 = one core) and RSS of each process over a measured window. */

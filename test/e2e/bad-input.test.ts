@@ -76,13 +76,17 @@ describe('bad input: a clear 4xx, nothing lost, nothing written outside storage,
       `/v1/jobs/not-a-uuid`,
       `/v1/jobs/..%2F..%2Fetc%2Fpasswd`,
       `/v1/jobs/00000000-0000-4000-8000-000000000000/annotated`,
-      `/v2/nothing`,
     ]) {
       const res = await getJson(`${spotter.url}${url}`);
       expect(res.status, url).toBe(404);
       expect(res.body.error.code).toMatch(/NOT_FOUND/);
       statuses.push(res.status);
     }
+    // Under /v2 errors take the Open Inference Protocol's shape: {"error": "<message>"}.
+    const oip = await getJson(`${spotter.url}/v2/nothing`);
+    expect(oip.status).toBe(404);
+    expect(typeof oip.body.error).toBe('string');
+    statuses.push(oip.status);
     const badWait = await getJson(`${spotter.url}/v1/jobs/00000000-0000-4000-8000-000000000000?wait=soon`);
     expect(badWait.status).toBe(400);
   });
@@ -147,15 +151,22 @@ describe('bad input: a clear 4xx, nothing lost, nothing written outside storage,
     const turned = await sharp(source).rotate(90).jpeg({ quality: 100 }).toBuffer();
     const [a, b] = await Promise.all(
       [tagged, turned].map(async (buf) => {
-        const res = await post(`${spotter.url}/v1/jobs`, buf);
+        const res = await post(`${spotter.url}/v1/jobs`, buf, { min_score: '0.05' });
         return (await getJson(`${spotter.url}/v1/jobs/${res.body.id}?wait=30`)).body;
       }),
     );
     expect(a.result.image).toEqual({ width: 426, height: 640 });
     expect(b.result.image).toEqual({ width: 426, height: 640 });
-    expect(a.result.detections.length).toBeGreaterThan(0);
-    expect(a.result.detections.map((d: { label: string }) => d.label)).toEqual(b.result.detections.map((d: { label: string }) => d.label));
-    const [da, db] = [a.result.detections[0].box, b.result.detections[0].box];
-    for (const k of ['x1', 'y1', 'x2', 'y2']) expect(Math.abs(da[k] - db[k])).toBeLessThan(3);
+    // The two files are decoded by different paths (an EXIF turn, a plain JPEG), so a box near the
+    // score floor may be found in one only: every confident box must be in the other, in place.
+    type D = { label: string; score: number; box: Record<string, number> };
+    const confident = (j: { result: { detections: D[] } }) => j.result.detections.filter((d) => d.score >= 0.2);
+    expect(confident(a).length).toBeGreaterThan(0);
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      for (const d of confident(x)) {
+        const twin = y.result.detections.find((e: D) => e.label === d.label && ['x1', 'y1', 'x2', 'y2'].every((k) => Math.abs(e.box[k]! - d.box[k]!) < 3));
+        expect(twin, `${d.label} ${d.score} at ${JSON.stringify(d.box)}`).toBeDefined();
+      }
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '@spotter/webhooks';
@@ -14,6 +14,7 @@ const SECRET = 'quality-secret-01234';
 // The candidate: the live model's file behind a 0.5 score floor, so it answers about half
 // the boxes. It never fails; only its answers differ.
 const HALVED = 'yolox_nano_halved';
+const CUT = 'yolox_nano_cut';
 
 describe('rollout guards and the promotion gate, through the real API and workers', () => {
   let spotter: Spotter;
@@ -55,6 +56,10 @@ describe('rollout guards and the promotion gate, through the real API and worker
     // Both models evaluated on the same 24 images, as an operator would before a rollout.
     const data = await subsetDataset(files.slice(0, 24));
     const dir = await evaluatedModelDir({ yolox_nano: {}, [HALVED]: { score_threshold: 0.5 } }, data);
+    // And a model whose report is a copy that stopped half-way.
+    const report = await readFile(path.join(dir, 'eval', 'yolox_nano.json'), 'utf8');
+    await writeFile(path.join(dir, 'eval', 'cut.json'), report.slice(0, report.length / 2));
+    await writeFile(path.join(dir, `${CUT}.model.json`), JSON.stringify({ name: CUT, file: 'yolox_nano.onnx', eval_report: 'eval/cut.json' }));
     receiver = await alertReceiver();
     spotter = await startSpotter({
       SPOTTER_MODEL_DIR: dir,
@@ -69,6 +74,23 @@ describe('rollout guards and the promotion gate, through the real API and worker
   afterAll(async () => {
     await spotter?.stop();
     receiver?.close();
+  });
+
+  it('fails closed on a report it cannot read: the model is unavailable with the report named, refused as a candidate and for jobs; the API stays up', async () => {
+    const problem = 'its eval_report eval/cut.json is not valid JSON (cut short?)';
+    for (let ask = 0; ask < 2; ask++) {
+      const { status, body } = await getJson(`${spotter.url}/v1/models`, AUTH);
+      expect(status).toBe(200);
+      expect(body.models.find((m: { name: string }) => m.name === CUT)).toMatchObject({ available: false, problem, eval: null });
+    }
+    const refused = await post('/v1/rollout', { mode: 'canary', candidate: CUT, share: 0.5 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toEqual({ code: 'MODEL_UNAVAILABLE', message: `model "${CUT}" is unavailable: ${problem}` });
+    expect((await rollout()).mode).toBe('none');
+    const { body } = await postForm(`${spotter.url}/v1/jobs`, images[0]!, { model: CUT }, AUTH);
+    const job = (await getJson(`${spotter.url}/v1/jobs/${body.id}?wait=30`, AUTH)).body;
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'MODEL_ERROR' } });
+    expect(job.error.message).toContain('eval/cut.json');
   });
 
   it('rolls back a canary that halves its detections on output drift, at its minimum sample, with no failure', async () => {

@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
+import { verifyWebhook as clientVerifyWebhook } from '@spotter/client';
 import { verifyWebhook } from '@spotter/webhooks';
 import { corruptPng, datasetImage } from '../support/images.js';
 import { getJson, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 import { until } from '../support/until.js';
 
-const SECRET = 'whsec_test_0123456789abcdef';
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 interface Delivery {
   path: string;
@@ -93,6 +96,44 @@ describe('webhooks', () => {
       expect(event.job.result.detections.length).toBeGreaterThan(0);
       const { body: view } = await getJson(`${spotter.url}/v1/jobs/${job.id}`);
       expect({ ...event.job, webhook: null }).toEqual({ ...view, webhook: null });
+    }
+  });
+
+  it('is verified by the off-the-shelf standardwebhooks and svix packages, job and batch events alike; tampered ones are refused', async () => {
+    const image = await datasetImage();
+    const job = await postForm(`${spotter.url}/v1/jobs`, image, { webhook_url: `http://127.0.0.1:${receiver.port}/verify/job` });
+    const form = new FormData();
+    for (const name of ['a.jpg', 'b.jpg']) form.append('images', new Blob([image]), name);
+    form.append('webhook_url', `http://127.0.0.1:${receiver.port}/verify/batch`);
+    const batch = await fetch(`${spotter.url}/v1/batches`, { method: 'POST', body: form });
+    expect([job.status, batch.status]).toEqual([202, 202]);
+    const accepted = (path: string) => until(async () => receiver.deliveries.find((d) => d.path === path && d.answered === 200));
+    const deliveries = [await accepted('/verify/job'), await accepted('/verify/batch')];
+    const headers = (d: Delivery) => Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [k, String(v)]));
+    // Exactly what a receiver writes: the secret as documented, the raw body, the request's headers.
+    // @spotter/client's verifyWebhook is standardwebhooks underneath: it must agree.
+    const viaClient = (secret: string) => ({ verify: (body: string, h: Record<string, string>) => clientVerifyWebhook(secret, body, h) });
+    const receivers = [new StandardWebhook(SECRET), new SvixWebhook(SECRET), viaClient(SECRET)];
+    type Event = { event: string; job?: { id: string }; batch?: { id: string } };
+    // standardwebhooks answers the parsed payload; svix 2's verify only throws or passes.
+    const events = deliveries.map((d) => receivers.map((r) => (r.verify(d.body, headers(d)) ?? JSON.parse(d.body)) as Event));
+    expect(events.map((e) => e.map((x) => x.event))).toEqual([['job.succeeded', 'job.succeeded', 'job.succeeded'], ['batch.succeeded', 'batch.succeeded', 'batch.succeeded']]);
+    expect(events[0]![0]!.job!.id).toBe(job.body.id);
+    expect(events[1]![1]!.batch!.id).toBe(((await batch.json()) as { id: string }).id);
+    for (const d of deliveries) {
+      const h = headers(d);
+      const [, signature] = h['webhook-signature']!.split(',');
+      const flipped = `${signature![0] === 'A' ? 'B' : 'A'}${signature!.slice(1)}`;
+      const tampered = [
+        { body: d.body.replace('succeeded', 'failed'), headers: h },
+        { body: d.body, headers: { ...h, 'webhook-signature': `v1,${flipped}` } },
+        { body: d.body, headers: { ...h, 'webhook-id': `${h['webhook-id']}x` } },
+        { body: d.body, headers: { ...h, 'webhook-timestamp': String(Number(h['webhook-timestamp']) - 1) } },
+      ];
+      for (const r of receivers) for (const t of tampered) expect(() => r.verify(t.body, t.headers)).toThrow();
+      for (const other of [new StandardWebhook('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0'), new SvixWebhook('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0'), viaClient('whsec_aGVsbG8gdGhlcmUsIGFub3RoZXIgc2VjcmV0')]) {
+        expect(() => other.verify(d.body, h)).toThrow();
+      }
     }
   });
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '@spotter/config';
+import type { ObjectStorage } from '@spotter/storage';
 import { createLogger } from '@spotter/telemetry';
 import { routesOf } from '../../../test/support/route-table.js';
 import { composeApi } from './compose-api.js';
@@ -26,6 +27,7 @@ describe('the API in-process, route by route', () => {
   let base: string;
   let app: Express;
   let close: () => Promise<void>;
+  let storage: ObjectStorage;
   const covered = new Set<string>();
   /** A request, recording which route template it exercises. */
   const call = async (route: string, url: string, init: RequestInit & { headers?: Record<string, string> } = {}) => {
@@ -57,6 +59,7 @@ describe('the API in-process, route by route', () => {
     const api = await composeApi(config, createLogger('spotter-api', 'silent'), 'test');
     app = api.app;
     close = api.close;
+    storage = api.storage;
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -130,6 +133,29 @@ describe('the API in-process, route by route', () => {
     expect((await post('/v1/rollout/rollback', {})).status).toBe(409);
   });
 
+  it('registers a model file with its manifest (admins), lists it, and removes it; the live model and seeds stay', async () => {
+    const add = (manifest: unknown, file: Buffer | null, headers = ADMIN) => {
+      const form = new FormData();
+      if (file) form.append('file', new Blob([file]), 'upload.onnx');
+      form.append('manifest', JSON.stringify(manifest));
+      return json('POST /v1/models', '/v1/models', { method: 'POST', body: form, headers });
+    };
+    const bytes = await readFile(path.join(ROOT, 'models', 'yolox_nano.onnx'));
+    expect((await add({ name: 'copy' }, bytes, TENANT)).status).toBe(403);
+    expect((await add({ name: 'copy' }, null)).body.error.code).toBe('MISSING_FILE');
+    expect((await add({ name: 'copy', format: 'ultralytics' }, bytes)).body.error.code).toBe('INVALID_MODEL');
+    expect((await add({ name: 'yolox_nano' }, bytes)).status).toBe(409);
+    const added = await add({ name: 'copy' }, bytes);
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    expect(added.body).toMatchObject({ name: 'copy', source: 'stored', format: 'yolox', bytes: bytes.length, available: true, eval: null });
+    expect((await json('GET /v1/models', '/v1/models', { headers: TENANT })).body.models.map((m: { name: string }) => m.name)).toContain('copy');
+    const del = (name: string, headers = ADMIN) => call('DELETE /v1/models/:name', `/v1/models/${name}`, { method: 'DELETE', headers });
+    expect((await del('copy', TENANT)).status).toBe(403);
+    expect((await del('yolox_nano')).status).toBe(409);
+    expect((await del('copy')).status).toBe(204);
+    expect((await del('copy')).status).toBe(404);
+  });
+
   it('answers the monitoring routes (admin) with what there is: no reference yet, no traffic', async () => {
     expect((await json('GET /v1/monitoring/drift', '/v1/monitoring/drift', { headers: TENANT })).status).toBe(403);
     expect((await json('GET /v1/monitoring/drift', '/v1/monitoring/drift', { headers: ADMIN })).body).toMatchObject({ status: 'insufficient_data', reference: null });
@@ -162,7 +188,58 @@ describe('the API in-process, route by route', () => {
     covered.add('GET /console/').add('GET /console/index.html');
     expect((await call('USE /admin/queues', '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('x:app-tenant-0001').toString('base64')}` } })).status).toBe(403);
     expect((await call('USE /admin/queues', '/admin/queues', { headers: { authorization: `Basic ${Buffer.from('x:app-admin-00001').toString('base64')}` } })).status).toBe(200);
-    expect((await json('unmatched', '/v2/nothing')).status).toBe(404);
+    expect((await json('unmatched', '/v3/nothing')).body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('speaks the Open Inference Protocol at /v2: probes without a key, the rest behind it, errors in its form', async () => {
+    expect((await json('GET /v2/health/live', '/v2/health/live')).body).toEqual({ live: true });
+    expect((await json('GET /v2/health/ready', '/v2/health/ready')).body).toEqual({ ready: true });
+    expect((await json('GET /v2', '/v2')).body).toEqual({ error: expect.stringMatching(/key/i) });
+    expect((await json('GET /v2', '/v2', { headers: TENANT })).body).toMatchObject({ name: 'spotter', version: 'test' });
+    const meta = await json('GET /v2/models/:name', '/v2/models/yolox_nano', { headers: TENANT });
+    const version = meta.body.versions[0];
+    expect((await json('GET /v2/models/:name/versions/:version', `/v2/models/yolox_nano/versions/${version}`, { headers: TENANT })).body).toEqual(meta.body);
+    expect((await json('GET /v2/models/:name/ready', '/v2/models/yolox_nano/ready', { headers: TENANT })).body).toEqual({ name: 'yolox_nano', ready: true });
+    const wrong = await json('GET /v2/models/:name/versions/:version/ready', '/v2/models/yolox_nano/versions/nope/ready', { headers: TENANT });
+    expect([wrong.status, wrong.headers.get('spotter-error-code'), typeof wrong.body.error]).toEqual([404, 'MODEL_VERSION_NOT_FOUND', 'string']);
+    // No worker here: the picture is queued, and the wait ends like /v1/predict's, with the job to poll.
+    const body = JSON.stringify({ inputs: [{ name: 'IMAGE', shape: [1], datatype: 'BYTES', data: [(await image()).toString('base64')] }] });
+    const waited = await json('POST /v2/models/:name/infer', '/v2/models/yolox_nano/infer', { method: 'POST', body, headers: { ...TENANT, 'content-type': 'application/json' } });
+    expect([waited.status, waited.headers.get('spotter-error-code')]).toEqual([504, 'TIMEOUT']);
+    expect(waited.headers.get('location')).toMatch(/^\/v1\/jobs\//);
+    const bad = await json('POST /v2/models/:name/versions/:version/infer', `/v2/models/yolox_nano/versions/${version}/infer`, { method: 'POST', body: '{"inputs": []}', headers: TENANT });
+    expect([bad.status, typeof bad.body.error]).toEqual([400, 'string']);
+  });
+
+  it('accepts videos (upload or a key under intake/), reads them, and holds back results until they succeed', async () => {
+    const clip = await readFile(path.join(ROOT, '..', 'shared', 'datasets', 'videos', 'degirum_Traffic.mp4'));
+    const form = new FormData();
+    form.append('video', new Blob([clip]), 'traffic.mp4');
+    form.append('classes', 'car,truck');
+    form.append('segment_s', '4');
+    const created = await json('POST /v1/videos', '/v1/videos', { method: 'POST', body: form, headers: { ...TENANT, 'idempotency-key': 'video-1' } });
+    expect(created).toMatchObject({ status: 202, body: { status: 'queued', video: { width: 960, height: 540, frames: 335 }, options: { classes: [2, 7], fps: 15 } } });
+    expect(created.body.progress.segments_total).toBeGreaterThan(1);
+    const again = new FormData();
+    again.append('video', new Blob([clip]), 'traffic.mp4');
+    const replay = await json('POST /v1/videos', '/v1/videos', { method: 'POST', body: again, headers: { ...TENANT, 'idempotency-key': 'video-1' } });
+    expect([replay.body.id, replay.headers.get('idempotent-replayed')]).toEqual([created.body.id, 'true']);
+    const id = created.body.id as string;
+    expect((await json('GET /v1/videos/:id', `/v1/videos/${id}`, { headers: TENANT })).body.status).toBe('queued');
+    expect((await json('GET /v1/videos/:id', `/v1/videos/${id}`, { headers: OTHER })).status).toBe(404);
+    for (const what of ['detections', 'tracks', 'counts', 'events', 'annotated']) {
+      const r = await json(`GET /v1/videos/:id/${what}`, `/v1/videos/${id}/${what}`, { headers: TENANT });
+      expect([r.status, r.body.error.code]).toEqual([409, 'VIDEO_NOT_READY']);
+    }
+    await storage.put('intake/clips/traffic.mp4', clip, 'video/mp4');
+    const fromKey = await json('POST /v1/videos', '/v1/videos', { method: 'POST', headers: { ...TENANT, 'content-type': 'application/json' }, body: JSON.stringify({ source: { key: 'intake/clips/traffic.mp4' }, fps: 'all' }) });
+    expect(fromKey).toMatchObject({ status: 202, body: { source: 'storage', options: { fps: 0 } } });
+    const outside = await json('POST /v1/videos', '/v1/videos', { method: 'POST', headers: { ...TENANT, 'content-type': 'application/json' }, body: JSON.stringify({ source: { key: 'videos/x/clip' } }) });
+    expect([outside.status, outside.body.error.code]).toEqual([400, 'INVALID_SOURCE']);
+    const badClass = new FormData();
+    badClass.append('video', new Blob([clip]), 'traffic.mp4');
+    badClass.append('classes', 'unicorn');
+    expect((await json('POST /v1/videos', '/v1/videos', { method: 'POST', body: badClass, headers: TENANT })).body.error.code).toBe('UNKNOWN_CLASS');
   });
 
   it('exercised every route the app declares', () => {

@@ -18,7 +18,11 @@ import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { reportPages, reportRoutes } from './routes/report-routes.js';
 import { systemRoutes, type SystemDeps } from './routes/system-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
+import { oipHealthRoutes, oipRoutes } from './routes/oip-routes.js';
+import type { OipService } from './oip/oip-service.js';
+import { videoRoutes } from './routes/video-routes.js';
 import type { BatchService } from './services/batch-service.js';
+import type { VideoService } from './services/video-service.js';
 import type { JobService } from './services/job-service.js';
 import type { MonitoringService } from './services/monitoring-service.js';
 import type { ReportService } from './services/report-service.js';
@@ -28,8 +32,10 @@ export interface AppDeps {
   log: Logger;
   jobs: JobService;
   batches: BatchService;
+  videos: VideoService;
   monitoring: MonitoringService;
   reports: ReportService;
+  oip: OipService;
   /** The console's built files (apps/console/dist). */
   consoleDir: string;
   registry: ModelRegistry;
@@ -58,11 +64,16 @@ export function createApp(deps: AppDeps): Express {
   // Routers declare full paths, so req.route names the whole route template in logs and metrics.
   app.use(jobRoutes(deps.jobs, config, metrics));
   app.use(batchRoutes(deps.batches));
+  app.use(videoRoutes(deps.videos));
   app.use(modelRoutes(deps.registry, deps.rollout, config.model.maxBytes));
   app.use(modelFileRoutes(deps.registry));
   app.use(monitoringRoutes(deps.monitoring));
   app.use(monitoringChartRoutes(deps.monitoring));
   app.use(reportRoutes(deps.reports));
+  // The Open Inference Protocol (KServe v2, Triton): probes without a key, the rest as /v1.
+  app.use(oipHealthRoutes({ ping: deps.system.ping, storage: deps.system.storage, oip: deps.oip, config }));
+  app.use('/v2', apiKeyAuth(keys), rateLimit(deps.rateLimits, perSecond, burst));
+  app.use(oipRoutes(deps.oip, config, deps.system.version));
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

@@ -14,6 +14,8 @@ import { JobService } from './services/job-service.js';
 import { JobWaiters } from './services/job-waiters.js';
 import { MonitoringService, type DriftResult } from './services/monitoring-service.js';
 import { ReportService } from './services/report-service.js';
+import { OipService } from './oip/oip-service.js';
+import { VideoService } from './services/video-service.js';
 
 /**
  * The API's composition: adapters chosen from the configuration, services wired to them, the
@@ -58,8 +60,10 @@ export async function composeApi(config: Config, log: Logger, version: string) {
     log,
     jobs,
     batches,
+    videos: new VideoService({ config, storage, videos: stores.videos, queue: stores.queue, idempotency: stores.idempotency, rollout, registry }),
     monitoring,
     reports: new ReportService(storage),
+    oip: new OipService({ config, registry, jobs, liveModel: async () => (await rollout.state()).live }),
     // Built by the set-up (scripts/lib.mjs ensureConsole); served as files, not imported.
     consoleDir: config.http.consoleDir ?? fileURLToPath(new URL('../../console/dist', import.meta.url)),
     registry,

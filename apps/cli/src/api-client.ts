@@ -1,26 +1,15 @@
 import type { Config } from '@spotter/config';
+import { createSpotterClient, SpotterApiError, type SpotterClient } from '@spotter/client';
 
-/** The HTTP API as the command line reaches it: SPOTTER_URL and SPOTTER_API_KEY, or --url and --key. */
-export function apiClient(config: Config, flags: { url?: string | undefined; key?: string | undefined } = {}) {
-  const base = (flags.url ?? config.client.url).replace(/\/$/, '');
+/** The HTTP API as the command line reaches it (@spotter/client): SPOTTER_URL and SPOTTER_API_KEY, or --url and --key. */
+export function apiClient(config: Config, flags: { url?: string | undefined; key?: string | undefined } = {}): SpotterClient {
   const key = flags.key ?? config.client.apiKey;
-  const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-  /** A request; a non-2xx answer throws with the API's message. */
-  const request = async (method: string, path: string, init: RequestInit & { headers?: Record<string, string> } = {}) => {
-    const res = await fetch(`${base}${path}`, { ...init, method, headers: { ...auth, ...init.headers } });
-    if (!res.ok) {
-      const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string; gate?: unknown } } | null;
-      // A refused promotion carries the gate's table: show it.
-      const gate = body?.error?.gate ? `\n${JSON.stringify(body.error.gate, null, 2)}` : '';
-      throw Object.assign(new Error(`${res.status}: ${body?.error?.message ?? res.statusText}${gate}`), { status: res.status, code: body?.error?.code });
-    }
-    return res;
-  };
-  return {
-    base,
-    request,
-    json: async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> =>
-      (await (await request(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })).json()) as T,
-  };
+  return createSpotterClient({ url: flags.url ?? config.client.url, ...(key ? { apiKey: key } : {}) });
 }
-export type ApiClient = ReturnType<typeof apiClient>;
+
+/** What the command line prints for a refused call; a refused promotion carries the gate's table. */
+export function cliMessage(err: unknown): string {
+  if (!(err instanceof SpotterApiError)) return (err as Error).message;
+  const gate = (err.body as { error?: { gate?: unknown } } | null)?.error?.gate;
+  return `${err.status}: ${(err.body as { error?: { message?: string } } | null)?.error?.message ?? err.message}${gate ? `\n${JSON.stringify(gate, null, 2)}` : ''}`;
+}

@@ -1,12 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { BatchView } from '@spotter/shared';
-import type { ApiClient } from './api-client.js';
+import { SpotterApiError, type Batch, type SpotterClient } from '@spotter/client';
 
 export interface BatchOptions {
   input: string;
@@ -60,18 +59,23 @@ function tarOf(files: { name: string; file: string }[]) {
   return pack;
 }
 
-/** A multipart body streamed from the archive: text fields, then the `archive` part. */
-async function* multipart(boundary: string, fields: Record<string, string>, archive: AsyncIterable<Uint8Array>, onBytes: (n: number) => void) {
-  for (const [k, v] of Object.entries(fields)) yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="archive"; filename="upload"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+/** The archive's bytes as they are read, counted. */
+async function* counted(archive: AsyncIterable<Uint8Array>, onBytes: (n: number) => void) {
   for await (const chunk of archive) {
     onBytes(chunk.length);
     yield chunk;
   }
+}
+
+/** A multipart body streamed from a file: text fields, then the file as the `part` part (the video command's upload). */
+export async function* multipart(boundary: string, fields: Record<string, string>, archive: AsyncIterable<Uint8Array>, onBytes: (n: number) => void, part = 'archive') {
+  for (const [k, v] of Object.entries(fields)) yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part}"; filename="upload"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  yield* counted(archive, onBytes);
   yield Buffer.from(`\r\n--${boundary}--\r\n`);
 }
 
-const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(Math.round(Math.min(1, done / Math.max(1, total)) * width)).padEnd(width)}]`;
+export const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(Math.round(Math.min(1, done / Math.max(1, total)) * width)).padEnd(width)}]`;
 
 /**
  * `spotter batch <folder|archive> [--model m] [--min-score s] --out results.jsonl`: submits the
@@ -80,12 +84,12 @@ const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(Math.rou
  * batch id and the Idempotency-Key are kept in `<out>.state.json`, so finished images are
  * never submitted again.
  */
-export async function batchCommand(api: ApiClient, opts: BatchOptions): Promise<BatchView> {
+export async function batchCommand(client: SpotterClient, opts: BatchOptions): Promise<Batch> {
   const say = opts.onProgress ?? (() => undefined);
   const own = new Set(['', '.state.json', '.part'].map((ext) => path.resolve(`${opts.out}${ext}`)));
   const { archive, files } = await inputFiles(opts.input, own);
   if (files.length === 0) throw new Error(`no files in ${opts.input}`);
-  const fields = { ...(opts.model ? { model: opts.model } : {}), ...(opts.minScore ? { min_score: opts.minScore } : {}) };
+  const fields = { ...(opts.model ? { model: opts.model } : {}), ...(opts.minScore ? { min_score: Number(opts.minScore) } : {}) };
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ files: files.map((f) => [f.name, f.size, f.mtime]), fields }))
     .digest('hex');
@@ -93,39 +97,30 @@ export async function batchCommand(api: ApiClient, opts: BatchOptions): Promise<
   const saved = JSON.parse(await readFile(stateFile, 'utf8').catch(() => 'null')) as RunState | null;
   const state: RunState = saved?.fingerprint === fingerprint ? saved : { fingerprint, idempotency_key: `spotter-cli-${fingerprint.slice(0, 32)}`, batch_id: null };
 
-  let batch: BatchView | null = null;
+  let batch: Batch | null = null;
   if (state.batch_id) {
-    batch = await api.json<BatchView>('GET', `/v1/batches/${state.batch_id}`).catch((err: { status?: number }) => (err.status === 404 ? null : Promise.reject(err)));
+    batch = await client.batch(state.batch_id).catch((err: unknown) => (err instanceof SpotterApiError && err.status === 404 ? null : Promise.reject(err)));
     if (batch) say(`resuming batch ${batch.id}`);
   }
   if (!batch) {
     const total = files.reduce((n, f) => n + f.size, 0);
     let sent = 0;
     const source = (archive ? createReadStream(files[0]!.file) : tarOf(files)) as AsyncIterable<Uint8Array>;
-    const boundary = `spotter-${randomBytes(12).toString('hex')}`;
-    const body = Readable.from(multipart(boundary, fields, source, (n) => {
+    const archiveStream = Readable.toWeb(Readable.from(counted(source, (n) => {
       sent += n;
       say(`uploading ${bar(sent, total)} ${Math.round(sent / 1e6)} MB`);
-    }));
-    const res = await api.request('POST', '/v1/batches', {
-      body: Readable.toWeb(body) as ReadableStream,
-      duplex: 'half',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'idempotency-key': state.idempotency_key },
-    } as RequestInit & { headers: Record<string, string> });
-    batch = (await res.json()) as BatchView;
+    }))) as ReadableStream<Uint8Array>;
+    batch = await client.createBatch({ archive: archiveStream }, fields, { idempotencyKey: state.idempotency_key });
     await writeFile(stateFile, JSON.stringify({ ...state, batch_id: batch.id }));
     say(`batch ${batch.id}: ${batch.counts.total} images, ${batch.counts.skipped} skipped`);
   }
 
-  while (batch.status === 'queued' || batch.status === 'running') {
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
-    batch = await api.json<BatchView>('GET', `/v1/batches/${batch.id}`);
-    const c = batch.counts;
-    say(`${bar(c.succeeded + c.failed + c.cancelled, c.total)} ${c.succeeded} succeeded, ${c.failed} failed, ${c.running} running, ${c.queued} queued`);
-  }
-  const res = await api.request('GET', `/v1/batches/${batch.id}/results`);
+  batch = await client.waitBatch(batch.id, {
+    pollMs: opts.pollMs ?? 1000,
+    onProgress: ({ counts: c }) => say(`${bar(c.succeeded + c.failed + c.cancelled, c.total)} ${c.succeeded} succeeded, ${c.failed} failed, ${c.running} running, ${c.queued} queued`),
+  });
   const partial = `${opts.out}.part`;
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
+  await pipeline(Readable.fromWeb((await client.batchResultsBody(batch.id)) as import('node:stream/web').ReadableStream), createWriteStream(partial));
   await rename(partial, opts.out);
   return batch;
 }

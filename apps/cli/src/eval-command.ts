@@ -17,20 +17,23 @@ import {
 } from '@spotter/evaluation';
 import type { Config } from '@spotter/config';
 import { ModelRegistry } from '@spotter/models';
-import type { RegisteredModel } from '@spotter/shared';
+import { ModelError, type RegisteredModel } from '@spotter/shared';
 import { createStorage, storageKeys, type ObjectStorage } from '@spotter/storage';
 import { specFromManifest } from '@spotter/vision';
 
 /**
  * A registered model (a seed of SPOTTER_MODEL_DIR or one stored with `models add`, its file
- * fetched by sha256), or a path to an .onnx file (family and pre-processing read from it).
+ * fetched by sha256), or a path to an .onnx file (family and pre-processing read from it). Its
+ * eval_report is not read: evaluating is how a model gets one (or a fresh one).
  */
 export async function resolveModel(nameOrPath: string, config: Config): Promise<RegisteredModel> {
   if (nameOrPath.endsWith('.onnx')) {
     const registry = await ModelRegistry.ofFile(nameOrPath);
-    return registry.get(registry.defaultName);
+    const model = registry.get(registry.defaultName);
+    if (model.problem) throw new ModelError(`model "${model.name}": ${model.problem}`);
+    return model;
   }
-  const registry = await ModelRegistry.load(config.model.dir, config.model.name, { storage: await createStorage(config.storage), cacheDir: config.model.cacheDir });
+  const registry = await ModelRegistry.load(config.model.dir, config.model.name, { storage: await createStorage(config.storage), cacheDir: config.model.cacheDir, reports: false });
   try {
     const model = await registry.find(nameOrPath);
     return { ...model, path: await registry.localFile(model) };

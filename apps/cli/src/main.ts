@@ -6,13 +6,14 @@
  *   monitor reference --images <dir> [--model <name>]
  *   batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]
  *   models add <file.onnx> [--name N] [--format F] [--labels coco|<file>] [--preprocess key=value ...] [--eval <dataset>] [--sample <dir>] [--force]
+ *   video <file> [--out <dir>] [--fps N|all] [--model <name>] [--min-score S] [--classes a,b] [--lines <json>] [--zones <json>] [--units pixels|normalized] [--segment-s S] [--url URL] [--key KEY]
  *   quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@spotter/config';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '@spotter/quantize';
 import { createStorage } from '@spotter/storage';
-import { apiClient } from './api-client.js';
+import { apiClient, cliMessage } from './api-client.js';
 import { batchCommand } from './batch-command.js';
 import { compareCommand } from './compare-command.js';
 import { evalCommand } from './eval-command.js';
@@ -20,6 +21,7 @@ import { modelsAddCommand } from './models-command.js';
 import { monitorReferenceCommand } from './monitor-command.js';
 import { quantizeCommand, quantizeTable } from './quantize-command.js';
 import { rolloutCommand } from './rollout-command.js';
+import { videoCommand } from './video-command.js';
 
 const USAGE = [
   'usage: spotter eval --data <dir> --models a,b,c --out <dir>',
@@ -28,9 +30,17 @@ const USAGE = [
   '       spotter monitor reference --images <dir> [--model <name>]',
   '       spotter batch <folder|archive> --out <results.jsonl> [--model <name>] [--min-score S] [--url URL] [--key KEY]',
   '       spotter models add <file.onnx> [--name N] [--format F] [--labels coco|<file>] [--preprocess key=value ...] [--eval <dataset>] [--sample <dir>] [--force]',
+  '       spotter video <file> [--out <dir>] [--fps N|all] [--model <name>] [--min-score S] [--classes a,b] [--lines <json>] [--zones <json>] [--units pixels|normalized] [--segment-s S]',
   '       spotter quantize --model <name|file.onnx> --calibration <image dir> [--images N] [--method minmax|percentile|entropy] --out <name>',
   '                        [--eval-data <dataset>] [--keep-float <regex>] [--runs N] [--no-browser]',
 ].join('\n');
+
+// A bar redrawn in place on a terminal; a line now and then in logs.
+let last = 0;
+const onProgress = (line: string) => {
+  if (process.stderr.isTTY) return void process.stderr.write(`\r${line.padEnd(100)}`);
+  if (Date.now() - last > 5000 || !line.startsWith('[')) (last = Date.now()), process.stderr.write(`${line}\n`);
+};
 
 const [command, ...rest] = process.argv.slice(2);
 const config = loadConfig(process.env);
@@ -93,12 +103,6 @@ try {
       options: { out: { type: 'string' }, model: { type: 'string' }, 'min-score': { type: 'string' }, url: { type: 'string' }, key: { type: 'string' } },
     });
     if (!positionals[0] || !values.out) throw new Error(USAGE);
-    // A bar redrawn in place on a terminal; a line now and then in logs.
-    let last = 0;
-    const onProgress = (line: string) => {
-      if (process.stderr.isTTY) return void process.stderr.write(`\r${line.padEnd(100)}`);
-      if (Date.now() - last > 5000 || !line.startsWith('[')) (last = Date.now()), process.stderr.write(`${line}\n`);
-    };
     const batch = await batchCommand(apiClient(config, values), { input: positionals[0], out: values.out, model: values.model, minScore: values['min-score'], onProgress });
     if (process.stderr.isTTY) process.stderr.write('\n');
     const c = batch.counts;
@@ -128,6 +132,21 @@ try {
     );
     console.log(JSON.stringify(added.manifest, null, 2));
     console.log(`registered ${added.model.name} (${added.model.format}, sha256 ${added.model.digest?.slice(0, 12)}) in Spotter's storage: every API and worker serves it within SPOTTER_MODEL_REFRESH_S`);
+  } else if (command === 'video') {
+    const names = ['fps', 'model', 'min-score', 'classes', 'lines', 'zones', 'units', 'segment-s'] as const;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) },
+    });
+    if (!positionals[0]) throw new Error(USAGE);
+    const given = values as Record<string, string | undefined>;
+    const fields = Object.fromEntries(names.flatMap((n) => (given[n] === undefined ? [] : [[n.replace('-', '_'), given[n]!]])));
+    const video = await videoCommand(apiClient(config, values), { file: positionals[0], out: values.out, fields, onProgress });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (video.status !== 'succeeded') throw new Error(`video ${video.id} ${video.status}: ${video.error?.code}: ${video.error?.message}`);
+    const s = video.summary!;
+    console.log(`video ${video.id} succeeded: ${s.frames} frames, ${s.tracks} tracks (${Object.entries(s.tracks_by_class).map(([k, n]) => `${k} ${n}`).join(', ')}), realtime factor ${s.realtime_factor}${values.out ? `; results: ${values.out}` : ''}`);
   } else if (command === 'quantize') {
     const { values } = parseArgs({
       args: rest,
@@ -166,6 +185,6 @@ try {
     throw new Error(USAGE);
   }
 } catch (err) {
-  console.error(`spotter: ${(err as Error).message}`);
+  console.error(`spotter: ${cliMessage(err)}`);
   process.exit(2);
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '@spotter/config';
 import { OnnxDetector } from '@spotter/detector';
 import { decodeToFit } from '@spotter/imaging';
-import { ModelRegistry, sha256 } from '@spotter/models';
+import { ModelRegistry, onnxSignature, sha256 } from '@spotter/models';
 import { formatIssues, ModelManifest, PreprocessManifest, type RegisteredModel } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
 import { COCO_LABELS, InspectionError, inspectModel, preprocessSettings, readOnnxFile, specFromManifest } from '@spotter/vision';
@@ -126,7 +126,7 @@ export async function modelsAddCommand(opts: ModelsAddOptions, config: Config) {
   const parsed = ModelManifest.safeParse({ name, file: `${name}.onnx`, sha256: sha256(bytes), ...inspected.manifest });
   if (!parsed.success) throw new Error(`${formatIssues(parsed.error, 'manifest')}${opts.name ? '' : ' (give --name)'}`);
   const manifest = parsed.data;
-  const model: RegisteredModel = { ...manifest, source: 'seed', path: path.resolve(opts.file), version: manifest.sha256!.slice(0, 12), digest: manifest.sha256!, bytes: bytes.length, problem: null };
+  const model: RegisteredModel = { ...manifest, source: 'seed', path: path.resolve(opts.file), version: manifest.sha256!.slice(0, 12), digest: manifest.sha256!, bytes: bytes.length, problem: null, signature: onnxSignature(bytes) };
 
   const sample = await samplePictures(opts);
   if (!sample) {

@@ -1,5 +1,7 @@
-// The one way the console talks to Spotter: same-origin fetches with the API key, and every
-// failure turned into a sentence a person can act on.
+// The one way the console talks to Spotter: @spotter/client (same origin, the key from this
+// tab, Retry-After honoured), with a prompt for the key and every failure turned into a
+// sentence a person can act on.
+import { createSpotterClient, SpotterApiError } from '@spotter/client';
 
 const KEY_ITEM = 'spotter.apiKey';
 
@@ -88,32 +90,33 @@ function askForKey(rejected: boolean): Promise<string> {
   return asking;
 }
 
+/** The client every page uses: the page's own origin, the key kept in this tab. */
+export const client = createSpotterClient({ url: '', apiKey: storedKey });
+
 /**
- * fetch() against the API with the key. On a 401 the key is asked for (once; again only if
- * it was refused) and the call repeated.
+ * A call through the client. On a 401 the key is asked for (once; again only if it was
+ * refused) and the call repeated; a refusal becomes an ApiError with its sentence.
  */
-export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
+export async function withKey<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const key = storedKey();
-    const headers = new Headers(init.headers);
-    if (key) headers.set('authorization', `Bearer ${key}`);
-    let res: Response;
     try {
-      res = await fetch(path, { ...init, headers });
-    } catch {
-      throw new ApiError(0, 'NETWORK', 'Cannot reach Spotter: check the connection and that the server is running.');
+      return await call();
+    } catch (err) {
+      if (!(err instanceof SpotterApiError)) throw new ApiError(0, 'NETWORK', 'Cannot reach Spotter: check the connection and that the server is running.');
+      if (err.status === 401 && attempt < 5) {
+        if (key) sessionStorage.removeItem(KEY_ITEM);
+        await askForKey(key !== null);
+        continue;
+      }
+      throw new ApiError(err.status, err.code, plainMessage(err.status, err.body as ErrorBody | null, err.retryAfter));
     }
-    if (res.status === 401 && attempt < 5) {
-      if (key) sessionStorage.removeItem(KEY_ITEM);
-      await askForKey(key !== null);
-      continue;
-    }
-    if (!res.ok && res.status !== 304) {
-      const body = (await res.json().catch(() => null)) as ErrorBody | null;
-      throw new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, plainMessage(res.status, body, res.headers.get('retry-after')));
-    }
-    return res;
   }
+}
+
+/** fetch() against the API through the client (any route, read as the caller likes). */
+export function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  return withKey(() => client.fetch(path, init));
 }
 
 /** GET (or another method) returning parsed JSON. */

@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '@spotter/config';
 import { lifecycleDeps } from '@spotter/jobs';
 import { ModelRegistry, Rollout } from '@spotter/models';
-import { ImageGoneError, UnsupportedImageError, type DetectJobData } from '@spotter/shared';
+import { decodeToFit } from '@spotter/imaging';
+import { decodeRawTensor, ImageGoneError, UnsupportedImageError, type DetectJobData } from '@spotter/shared';
 import { FileStorage, storageKeys, type ObjectStorage } from '@spotter/storage';
 import { createStores, type Stores } from '@spotter/stores';
 import { createLogger } from '@spotter/telemetry';
+import { fillImageTensor, planForFile, specFromManifest } from '@spotter/vision';
 import { AfterAnswer } from './after-answer.js';
 import { handleDetectJob, type DetectDeps } from './handle-detect-job.js';
 import { ModelPool } from './model-pool.js';
@@ -29,6 +31,7 @@ describe('a detect job, stage by stage', () => {
   let redis: Redis;
   let deps: (over?: Partial<DetectDeps>, env?: Record<string, string>) => DetectDeps;
   let after: AfterAnswer;
+  let registry: ModelRegistry;
   const held: (() => void)[] = [];
   const release = () => held.splice(0).forEach((start) => start());
 
@@ -38,7 +41,7 @@ describe('a detect job, stage by stage', () => {
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     stores = createStores(redis, config);
     storage = new FileStorage(await mkdtemp(path.join(os.tmpdir(), 'spotter-stage-')));
-    const registry = await ModelRegistry.load(config.model.dir, config.model.name);
+    registry = await ModelRegistry.load(config.model.dir, config.model.name);
     models = new ModelPool(registry, { executionProviders: ['cpu'], intraOpThreads: 1 }, 2);
     const log = createLogger('test', 'silent');
     const rollout = new Rollout({ store: stores.rollout, profiles: stores.profiles, registry, policy: config.rollout, alerts: stores.queue });
@@ -107,6 +110,36 @@ describe('a detect job, stage by stage', () => {
     const again = await handleDetectJob(deps(), data, { failed: 0, crashed: 1 }, new Date());
     expect(again).toMatchObject({ kind: 'final', done: { claimed: false, record: { job: { finished_at: done.record.job.finished_at } } } });
     expect((await stores.jobs.get(data.id))?.computed).toBe(1);
+  });
+
+  it("runs a client's pre-processed tensor to the picture's very detections, keeps the raw output when asked, and fails a tensor of another shape without retrying", async () => {
+    const picture = await job();
+    const final = async (d: DetectJobData) => {
+      const outcome = await handleDetectJob(deps(), d, fresh, new Date());
+      if (outcome.kind !== 'final') throw new Error(`attempt ended ${outcome.kind}`);
+      return outcome.done.record.job;
+    };
+    const fromPicture = await final(picture);
+    // The tensor the worker itself would make: fitted, letterboxed, BGR (YOLOX).
+    const img = await decodeToFit(await readFile(BEAR), 416, 1e8);
+    const model = registry.get('yolox_nano');
+    const tensor = fillImageTensor(img, planForFile(specFromManifest(model), await readFile(model.path)).preprocess);
+    const tensorJob = await job({ tensor: { datatype: 'FP32', shape: [1, 3, 416, 416], source: { width: img.width, height: img.height } }, raw_output: true });
+    await storage.put(tensorJob.image.key, Buffer.from(tensor.buffer), 'application/octet-stream');
+    const fromTensor = await final(tensorJob);
+    expect(fromTensor.result).toEqual(fromPicture.result);
+    const raw = decodeRawTensor((await storage.get(storageKeys.output(tensorJob.id)))!);
+    expect(raw.dims).toEqual([1, 3549, 85]);
+    expect(raw.data.some((v) => v > 0.5)).toBe(true);
+    // Without the picture's size the boxes stay in the tensor's pixels.
+    const unscaled = await job({ tensor: { datatype: 'FP32', shape: [1, 3, 416, 416] } });
+    await storage.put(unscaled.image.key, Buffer.from(tensor.buffer), 'application/octet-stream');
+    const inTensor = await final(unscaled);
+    expect(inTensor.result!.image).toEqual({ width: 416, height: 416 });
+    expect(inTensor.result!.detections[0]!.box.x2).toBeCloseTo(fromPicture.result!.detections[0]!.box.x2 * img.scaleX, 0);
+    const wrong = await job({ tensor: { datatype: 'FP32', shape: [1, 3, 320, 320] } });
+    await storage.put(wrong.image.key, Buffer.alloc(4 * 3 * 320 * 320), 'application/octet-stream');
+    expect((await final(wrong)).error).toMatchObject({ code: 'TENSOR_SHAPE_MISMATCH', message: expect.stringContaining('[1, 3, 416, 416]') });
   });
 
   it('ends a job whose attempts were all used by crashes as WORKER_LOST', async () => {

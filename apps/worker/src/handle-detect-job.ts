@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '@spotter/config';
 import type { Claim } from '@spotter/jobs';
 import type { Observation } from '@spotter/monitoring';
-import { DependencyUnavailableError, failedRecord, isRetryable, JobErasedError, JobTimeoutError, SpotterError, withTimeout, type DetectJobData, type JobRecord } from '@spotter/shared';
-import type { ObjectStorage } from '@spotter/storage';
+import { DependencyUnavailableError, encodeRawTensor, failedRecord, isRetryable, JobErasedError, JobTimeoutError, SpotterError, withTimeout, type DetectJobData, type JobRecord } from '@spotter/shared';
+import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { JobStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
 import type { ModelPool } from './model-pool.js';
@@ -72,7 +72,10 @@ async function attemptJob(deps: DetectDeps, data: DetectJobData, attempt: Attemp
           const t0 = performance.now();
           const image = await fetchImage(deps.storage, data);
           const fetched = { start: t0, end: performance.now() };
-          return detectImage(deps.models, data, image, begun.startedAt, fetched, config.images.maxPixels);
+          const done = await detectImage(deps.models, data, image, begun.startedAt, fetched, config.images.maxPixels);
+          // Stored before the job is final: the client that asked for it reads it once the job is.
+          if (done.raw) await deps.storage.put(storageKeys.output(data.id), Buffer.from(encodeRawTensor(done.raw.dims, done.raw.data)), 'application/octet-stream');
+          return done;
         })(),
         config.jobs.timeoutMs,
         () => new JobTimeoutError(`the attempt took longer than ${config.jobs.timeoutMs / 1000} s`),

@@ -3,16 +3,18 @@ import { Worker } from 'bullmq';
 import { loadConfig } from '@spotter/config';
 import { lifecycleDeps } from '@spotter/jobs';
 import { ModelRegistry, Rollout } from '@spotter/models';
-import { ModelError, probe, QueueNames } from '@spotter/shared';
+import { ModelError, probe, QueueNames, VideoJobNames } from '@spotter/shared';
 import { createStorage } from '@spotter/storage';
 import { createRedis, createStores, workerLockOptions } from '@spotter/stores';
 import { createLogger, startTracing, traceFields } from '@spotter/telemetry';
+import { jpegDecoderDescription } from '@spotter/imaging';
 import { AfterAnswer } from './after-answer.js';
 import { detectProcessor } from './detect-processor.js';
 import { ModelPool } from './model-pool.js';
 import { startOpsServer } from './ops-server.js';
 import { RealtimeFirst } from './realtime-first.js';
 import { ShadowRunner } from './shadow-runner.js';
+import { videoProcessor } from './video-processor.js';
 import { webhookProcessor } from './webhook-processor.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
@@ -72,6 +74,8 @@ const processDetect = detectProcessor(
 // realtime job is in hand here, and take half the slots (one per session by default: as fast
 // as four in flight, measured), so that a realtime job arriving meets fewer of them; the
 // sessions keep one free for realtime inputs while they come (onnx-detector.ts).
+const processVideo = videoProcessor({ config, storage, videos: stores.videos, queue: stores.queue, models, log });
+const videoJobs = new Set<string>([VideoJobNames.segment, VideoJobNames.finish]);
 const gate = new RealtimeFirst();
 const detectOptions = { ...base, concurrency: config.worker.concurrency, ...workerLockOptions(config) };
 const detectWorker = new Worker(QueueNames.detect, (job, token) => gate.realtime(() => processDetect(job, token)), detectOptions);
@@ -79,13 +83,14 @@ const batchWorker = new Worker(
   QueueNames.detectBatch,
   async (job, token) => {
     await gate.batchTurn();
-    return processDetect(job, token);
+    // Video segments share the batch queue: behind every realtime job, spread over all workers.
+    return videoJobs.has(job.name) ? processVideo(job) : processDetect(job, token);
   },
   { ...detectOptions, concurrency: Math.ceil(config.worker.concurrency / 2) },
 );
 const webhookWorker = new Worker(
   QueueNames.webhooks,
-  webhookProcessor({ ...lifecycle, publicUrl: config.http.publicUrl, policy: config.webhooks, later: (what, fn) => after.later(what, fn) }, log, metrics),
+  webhookProcessor({ ...lifecycle, storage, videos: stores.videos, publicUrl: config.http.publicUrl, policy: config.webhooks, later: (what, fn) => after.later(what, fn) }, log, metrics),
   // A dead worker's deliveries move on within SPOTTER_TAKEOVER_S too (BullMQ's default is 30-60 s).
   { ...base, concurrency: 8, ...workerLockOptions(config) },
 );
@@ -102,7 +107,7 @@ const ops = await startOpsServer(
   config.http.metricsToken,
 );
 log.info(
-  { port: ops.port, concurrency: config.worker.concurrency, storage: storage.describe, tracing: tracing.enabled },
+  { port: ops.port, concurrency: config.worker.concurrency, storage: storage.describe, tracing: tracing.enabled, jpeg_decoder: jpegDecoderDescription },
   `spotter worker ready (health and metrics on port ${ops.port})`,
 );
 

@@ -1,12 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { deliverBatchWebhook, deliverJobWebhook, type WebhookDeps } from '@spotter/jobs';
-import { AlertJobData, BatchWebhookJobData, isRetryable, WebhookDeliveryError, WebhookJobData } from '@spotter/shared';
+import { deliverBatchWebhook, deliverJobWebhook, deliverVideoWebhook, type WebhookDeps } from '@spotter/jobs';
+import { AlertJobData, BatchWebhookJobData, isRetryable, VideoJobNames, VideoWebhookJobData, WebhookDeliveryError, WebhookJobData } from '@spotter/shared';
 import { extractTraceContext, inSpan, SpanKind, type Logger } from '@spotter/telemetry';
 import { sendSignedWebhook } from '@spotter/webhooks';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 /** BullMQ processor for webhook deliveries (job events and monitoring alerts). */
-export function webhookProcessor(deps: WebhookDeps, log: Logger, metrics: WorkerMetrics) {
+export function webhookProcessor(deps: WebhookDeps & Parameters<typeof deliverVideoWebhook>[0], log: Logger, metrics: WorkerMetrics) {
   return async (job: Job) => {
     if (job.name === 'alert') {
       const alert = AlertJobData.parse(job.data);
@@ -21,6 +21,17 @@ export function webhookProcessor(deps: WebhookDeps, log: Logger, metrics: Worker
       const status = await deliverBatchWebhook(deps, batch, last);
       log.info({ batch_id: batch.batch_id, event: batch.event, status_code: status, attempt }, 'batch webhook delivered');
       return;
+    }
+    if (job.name === VideoJobNames.webhook) {
+      const video = VideoWebhookJobData.parse(job.data);
+      try {
+        const status = await deliverVideoWebhook(deps, video);
+        log.info({ video_id: video.video_id, event: video.event, status_code: status, attempt }, 'video webhook delivered');
+        return;
+      } catch (err) {
+        if (!isRetryable(err)) throw new UnrecoverableError((err as Error).message);
+        throw err;
+      }
     }
     const data = WebhookJobData.parse(job.data);
     const attributes = { 'spotter.job.id': data.job_id, 'http.request.method': 'POST', 'spotter.webhook.attempt': attempt };

@@ -27,6 +27,10 @@ describe('config', () => {
     expect(() => loadConfig({ PORT: 'eighty', SPOTTER_STORAGE: 'ftp://x' })).toThrow(/PORT[\s\S]*SPOTTER_STORAGE/);
     expect(() => loadConfig({ SPOTTER_STORAGE: 's3://x' })).toThrow(/invalid S3 bucket name/);
     expect(() => loadConfig({ SPOTTER_WEBHOOK_SECRET: 'short' })).toThrow(/SPOTTER_WEBHOOK_SECRET/);
+    // Standard Webhooks libraries decode what follows whsec_ as base64: a secret they cannot decode is refused here.
+    expect(() => loadConfig({ SPOTTER_WEBHOOK_SECRET: 'whsec_test_0123456789abcdef' })).toThrow(/SPOTTER_WEBHOOK_SECRET[\s\S]*base64/);
+    expect(loadConfig({ SPOTTER_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).webhooks.secret).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    expect(loadConfig({ SPOTTER_WEBHOOK_SECRET: 'plain-secret-0123456789' }).webhooks.secret).toBe('plain-secret-0123456789');
   });
 
   it('lays inference out as single-threaded sessions, one per core up to 4, two jobs each; each part overridable', () => {

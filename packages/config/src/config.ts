@@ -74,7 +74,15 @@ export const EnvSchema = z.object({
   SPOTTER_TAKEOVER_S: int(15, 3, 600),
   SPOTTER_OUTAGE_BUDGET_S: int(900, 0, 7 * 24 * 3600),
   SPOTTER_RECONCILE_S: int(30, 1, 3600),
-  SPOTTER_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  // `whsec_<base64>` is the Standard Webhooks format its libraries take as is; any other secret
+  // is used as its UTF-8 bytes (receivers then pass it to those libraries as a raw key).
+  SPOTTER_WEBHOOK_SECRET: z
+    .string()
+    .min(16, 'use at least 16 characters')
+    .refine((s) => !s.startsWith('whsec_') || /^whsec_(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/.test(s), {
+      error: 'a whsec_ secret must be whsec_ followed by the standard base64 of at least 16 random bytes (openssl rand -base64 32)',
+    })
+    .optional(),
   SPOTTER_WEBHOOK_ALLOW_HOSTS: csv,
   SPOTTER_WEBHOOK_ATTEMPTS: int(9, 1, 50),
   SPOTTER_WEBHOOK_BACKOFF_MS: int(15_000, 1),
@@ -95,6 +103,11 @@ export const EnvSchema = z.object({
   SPOTTER_SLO_QUEUE_P95_S: z.coerce.number().positive().max(86_400).default(5),
   SPOTTER_SLO_LATENCY_P95_S: z.coerce.number().positive().max(86_400).default(10),
   SPOTTER_SLO_FAILURE_RATIO: z.coerce.number().positive().max(1).default(0.05),
+  SPOTTER_VIDEO_MAX_BYTES: int(512 * 1024 ** 2, 1),
+  SPOTTER_VIDEO_MAX_DURATION_S: int(3600, 1, 24 * 3600),
+  SPOTTER_VIDEO_MAX_PIXELS: int(3840 * 2160, 1),
+  SPOTTER_VIDEO_SEGMENT_S: int(10, 1, 3600),
+  SPOTTER_VIDEO_TMP_DIR: z.string().optional(),
   SPOTTER_URL: z.url().default('http://127.0.0.1:8080'),
   SPOTTER_API_KEY: z.string().optional(),
 });
@@ -251,6 +264,19 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       overrides: e.SPOTTER_MONITOR_THRESHOLDS ? readThresholds(e.SPOTTER_MONITOR_THRESHOLDS) : undefined,
       /** Service health (realtime jobs): judged against these, never against the reference. */
       objectives: { queueP95S: e.SPOTTER_SLO_QUEUE_P95_S, latencyP95S: e.SPOTTER_SLO_LATENCY_P95_S, failureRatio: e.SPOTTER_SLO_FAILURE_RATIO },
+    },
+    videos: {
+      maxBytes: e.SPOTTER_VIDEO_MAX_BYTES,
+      maxDurationS: e.SPOTTER_VIDEO_MAX_DURATION_S,
+      maxPixels: e.SPOTTER_VIDEO_MAX_PIXELS,
+      segmentS: e.SPOTTER_VIDEO_SEGMENT_S,
+      /** Seconds each segment decodes past its end: the next segment's warm-up, where tracks are joined. */
+      overlapS: 1,
+      /** Local copies of clips (uploads being probed, a worker's copy while it runs segments). */
+      tmpDir: path.resolve(e.SPOTTER_VIDEO_TMP_DIR ?? path.join(os.tmpdir(), 'spotter-video')),
+      ffmpeg: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', threads: 1 },
+      probeTimeoutMs: 60_000,
+      stallMs: 30_000,
     },
     /** Where the command-line tool finds the API. */
     client: { url: e.SPOTTER_URL, apiKey: e.SPOTTER_API_KEY },

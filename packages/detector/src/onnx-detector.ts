@@ -2,21 +2,24 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { ModelError, type Detection } from '@spotter/shared';
+import { ModelError, ValidationError, type Detection } from '@spotter/shared';
 import {
   blankInput,
   buildFeeds,
   checkOutputs,
   fileHints,
+  fitGeometry,
   ioFromSession,
   outputTensors,
   planFit,
   planModel,
   postprocess,
   readOnnxFile,
+  tensorFeeds,
   type Feed,
   type FileHints,
   type FitTarget,
+  type Frame,
   type ModelInput,
   type ModelPlan,
   type ModelSpec,
@@ -36,6 +39,8 @@ export interface SessionOptions {
 export interface DetectOutput {
   detections: Detection[];
   timings: { preprocess: number; inference: number; sessionWait: number; postprocess: number };
+  /** The model's first output as it came, as float32, when asked for (`raw`). */
+  raw?: { data: Float32Array; dims: number[] };
 }
 
 function checkProviders(requested: readonly string[]) {
@@ -278,15 +283,37 @@ export class OnnxDetector {
   }
 
   /** Runs the model on one fitted picture (decodeToFit to `fit`); boxes come back in the original's pixels. */
-  async detect(img: ModelInput, minScore: number, priority: RunPriority = 'high'): Promise<DetectOutput> {
+  async detect(img: ModelInput, minScore: number, priority: RunPriority = 'high', opts: { raw?: boolean } = {}): Promise<DetectOutput> {
     const t0 = performance.now();
     const feeds = buildFeeds(this.plan, img);
+    return this.run(feeds, img, minScore, priority, opts.raw ?? false, performance.now() - t0);
+  }
+
+  /**
+   * Runs the model on an image tensor the caller pre-processed (the model's own input shape,
+   * layout and scale). Boxes come back in the pixels of `source`, the picture the tensor was
+   * fitted from (as `fit` places it), or in the tensor's without it. ValidationError
+   * (TENSOR_SHAPE_MISMATCH) when the shape is not this model's.
+   */
+  detectTensor(tensor: Float32Array, shape: readonly number[], source: { width: number; height: number } | undefined, minScore: number, priority: RunPriority = 'high', opts: { raw?: boolean } = {}): Promise<DetectOutput> {
+    const dims = this.plan.image.dims;
+    if (shape.join(',') !== dims.join(',') || tensor.length !== dims.reduce((a, b) => a * b, 1)) {
+      throw new ValidationError(`model "${this.name}" takes a [${dims.join(', ')}] FP32 tensor, not [${shape.join(', ')}]`, 'TENSOR_SHAPE_MISMATCH');
+    }
+    const { width, height } = this.input;
+    const frame: Frame = source ? { ...source, ...fitGeometry(source.width, source.height, this.fit) } : { width, height, fitWidth: width, fitHeight: height, scaleX: 1, scaleY: 1, padX: 0, padY: 0 };
+    return this.run(tensorFeeds(this.plan, tensor, frame), frame, minScore, priority, opts.raw ?? false, 0);
+  }
+
+  private async run(feeds: Feed[], frame: Frame, minScore: number, priority: RunPriority, raw: boolean, preprocessMs: number): Promise<DetectOutput> {
     const t1 = performance.now();
     const out = await this.sessions.run(feeds, priority);
     const t2 = performance.now();
     // inference = the model's compute; waiting for the session (other jobs) is left to the job's total.
-    const detections = postprocess(this.plan, outputTensors(out.outputs), img, minScore);
-    return { detections, timings: { preprocess: t1 - t0, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 } };
+    const outputs = outputTensors(out.outputs);
+    const detections = postprocess(this.plan, outputs, frame, minScore);
+    const timings = { preprocess: preprocessMs, inference: out.runMs, sessionWait: t2 - t1 - out.runMs, postprocess: performance.now() - t2 };
+    return { detections, timings, ...(raw ? { raw: { data: outputs[0]!.data, dims: [...outputs[0]!.dims] } } : {}) };
   }
 
   /** How many inputs the model runs at once. */

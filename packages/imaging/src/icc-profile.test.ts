@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeToFit } from './decode.js';
+import { squareTarget } from '@spotter/vision';
+import { decodeToFit, decodeWithSharp } from './decode.js';
 import { iccDescription, isSrgbProfile } from './icc-profile.js';
 
 const IMAGES = path.resolve(import.meta.dirname, '../../../../shared/datasets/coco-val128/images');
+const SQUARE = squareTarget(416);
 const grey = () => sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 60, b: 30 } } });
 const profileOf = async (buf: Buffer) => (await sharp(buf).metadata()).icc!;
 
@@ -24,9 +26,9 @@ describe('ICC profiles', () => {
     expect(isSrgbProfile(Buffer.alloc(200))).toBe(false);
   });
 
-  it('decoding skips an sRGB profile with identical pixels, and still converts from Display P3', async () => {
+  it('decoding with sharp skips an sRGB profile with identical pixels, and still converts from Display P3', async () => {
     const srgb = await readFile(path.join(IMAGES, '000000000285.jpg'));
-    const fitted = await decodeToFit(srgb, 416, 4e7);
+    const fitted = await decodeWithSharp(srgb, SQUARE, 4e7);
     const converted = await sharp(srgb).toColourspace('srgb').resize(fitted.fitWidth, fitted.fitHeight, { fit: 'fill', kernel: 'linear' }).removeAlpha().raw().toBuffer();
     expect(fitted.pixels.equals(converted)).toBe(true);
 

@@ -7,3 +7,4 @@ export * from './batch-view.js';
 export * from './cancel-and-erase.js';
 export * from './lifecycle.js';
 export * from './sweep-images.js';
+export * from './video-view.js';

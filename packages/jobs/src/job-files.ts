@@ -32,10 +32,11 @@ export class JobFiles {
 
   /**
    * Deletes the pictures of a job Spotter stored itself: the original (when it is ours, not a
-   * batch's intake object) and the annotated copy. Results stay for their own retention.
+   * batch's intake object; a tensor's bytes alike), the annotated copy and a raw output not
+   * collected. Results stay for their own retention.
    */
   async deletePictures(record: JobRecord): Promise<string[]> {
-    const removed = [storageKeys.annotated(record.job.id)];
+    const removed = [storageKeys.annotated(record.job.id), storageKeys.output(record.job.id)];
     if (!record.image_key || record.image_key === storageKeys.image(record.job.id)) removed.push(storageKeys.image(record.job.id));
     await Promise.all(removed.map((k) => this.storage.delete(k)));
     return removed;

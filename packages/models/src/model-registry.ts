@@ -1,35 +1,35 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EvaluationBaseline, PerformanceCounts } from '@spotter/monitoring';
+import type { EvaluationBaseline } from '@spotter/monitoring';
 import { ConflictError, formatIssues, ModelError, ModelManifest, ModelRegistryError, UnknownModelError, ValidationError, type RegisteredModel } from '@spotter/shared';
 import type { ObjectStorage } from '@spotter/storage';
 import { inspectModel, planForFile, readOnnxFile, specFromManifest } from '@spotter/vision';
+import { parseEvalReport, readEvalReport, type EvalReportFile } from './eval-report.js';
 import { ModelFileCache, sha256 } from './model-files.js';
-import { StoredModels } from './stored-models.js';
-
-/** What Spotter reads of a registered evaluation report (the report.json of `spotter eval`). */
-export interface EvalReportFile {
-  dataset?: { name?: string; images?: number };
-  metrics?: Record<string, number>;
-  slices?: { slice: string; ap: number; recall?: number }[];
-  /** The model at its serving threshold and NMS (reports made before it existed lack it). */
-  operating_point?: { counts: PerformanceCounts; slices: Record<string, PerformanceCounts>; f1_per_image: number[] };
-  [k: string]: unknown;
-}
+import { onnxSignature } from './onnx-signature.js';
+import { StoredModels, type Registered } from './stored-models.js';
 
 /** A model file's version: the first 12 hex digits of its sha256. */
 export function fileVersion(bytes: Uint8Array): string {
   return sha256(bytes).slice(0, 12);
 }
 
-async function seed(manifest: ModelManifest, dir: string): Promise<RegisteredModel> {
+/**
+ * Registers a seed: its file read once for the digest, version and signature, its eval_report
+ * read and checked once (unless `reports` is false: the eval command, which writes reports,
+ * needs the model without them).
+ */
+async function seed(manifest: ModelManifest, dir: string, reports: boolean): Promise<Registered> {
   const file = path.join(dir, manifest.file);
   const bytes = await readFile(file).catch(() => null);
   const base = { ...manifest, source: 'seed' as const, path: file };
-  if (!bytes) return { ...base, version: manifest.version ?? 'missing', digest: null, bytes: null, problem: `the file ${manifest.file} is missing` };
+  if (!bytes) return { model: { ...base, version: manifest.version ?? 'missing', digest: null, bytes: null, problem: `the file ${manifest.file} is missing`, signature: null }, report: null };
   const digest = sha256(bytes);
-  const problem = manifest.sha256 && manifest.sha256 !== digest ? `the file's sha256 is ${digest}, not the manifest's ${manifest.sha256}` : null;
-  return { ...base, version: manifest.version ?? digest.slice(0, 12), digest, bytes: bytes.length, problem };
+  const model = { ...base, version: manifest.version ?? digest.slice(0, 12), digest, bytes: bytes.length, problem: null, signature: onnxSignature(bytes) };
+  if (manifest.sha256 && manifest.sha256 !== digest) return { model: { ...model, problem: `the file's sha256 is ${digest}, not the manifest's ${manifest.sha256}` }, report: null };
+  if (!manifest.eval_report || !reports) return { model, report: null };
+  const read = await readEvalReport(dir, manifest.eval_report, model);
+  return { model: { ...model, problem: read.problem }, report: read.report };
 }
 
 /** Every `*.model.json` of `dir`, parsed; ModelRegistryError naming the file when one is invalid. */
@@ -61,6 +61,8 @@ export interface RegistryOptions {
   refreshMs?: number | undefined;
   /** Told when a listing fails (the last one read stays in force) or a stored record is unreadable. */
   onError?: ((err: Error) => void) | undefined;
+  /** false: models are registered without reading their eval_report (the eval command, which writes reports). */
+  reports?: boolean | undefined;
 }
 
 /**
@@ -72,6 +74,7 @@ export interface RegistryOptions {
  */
 export class ModelRegistry {
   private models: ReadonlyMap<string, RegisteredModel>;
+  private reports: ReadonlyMap<string, EvalReportFile>;
   private readonly listeners: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastRefresh: Promise<void> | null = null;
@@ -80,20 +83,31 @@ export class ModelRegistry {
   private constructor(
     readonly dir: string,
     readonly defaultName: string,
-    private readonly seeds: ReadonlyMap<string, RegisteredModel>,
+    private readonly seeds: ReadonlyMap<string, Registered>,
     private readonly stored: StoredModels | null,
     private readonly files: ModelFileCache | null,
     private readonly onError: (err: Error) => void,
   ) {
-    this.models = seeds;
+    [this.models, this.reports] = ModelRegistry.index(seeds.values());
+  }
+
+  private static index(all: Iterable<Registered>): [Map<string, RegisteredModel>, Map<string, EvalReportFile>] {
+    const models = new Map<string, RegisteredModel>();
+    const reports = new Map<string, EvalReportFile>();
+    for (const { model, report } of all) {
+      models.set(model.name, model);
+      if (report) reports.set(model.name, report);
+    }
+    return [models, reports];
   }
 
   static async load(dir: string, defaultName: string, opts: RegistryOptions = {}): Promise<ModelRegistry> {
-    const seeds = new Map<string, RegisteredModel>();
-    for (const [name, m] of await seedManifests(dir, defaultName)) seeds.set(name, await seed(m, dir));
+    const reports = opts.reports ?? true;
+    const seeds = new Map<string, Registered>();
+    for (const [name, m] of await seedManifests(dir, defaultName)) seeds.set(name, await seed(m, dir, reports));
     const onError = opts.onError ?? (() => undefined);
     const files = opts.storage ? new ModelFileCache(opts.storage, opts.cacheDir ?? path.join(dir, '.cache')) : null;
-    const registry = new ModelRegistry(dir, defaultName, seeds, opts.storage && files ? new StoredModels(opts.storage, files, onError) : null, files, onError);
+    const registry = new ModelRegistry(dir, defaultName, seeds, opts.storage && files ? new StoredModels(opts.storage, files, onError, reports) : null, files, onError);
     if (registry.stored) {
       await registry.refresh().catch(onError);
       if (opts.refreshMs) {
@@ -111,8 +125,8 @@ export class ModelRegistry {
       throw new ModelError(`cannot read ${file}: ${err.message}`);
     }));
     const { manifest } = inspectModel(info.io, info.metadata);
-    const m = await seed(ModelManifest.parse({ name, file: path.basename(file), ...manifest }), path.dirname(path.resolve(file)));
-    return new ModelRegistry(path.dirname(m.path), name, new Map([[name, m]]), null, null, () => undefined);
+    const m = await seed(ModelManifest.parse({ name, file: path.basename(file), ...manifest }), path.dirname(path.resolve(file)), false);
+    return new ModelRegistry(path.dirname(m.model.path), name, new Map([[name, m]]), null, null, () => undefined);
   }
 
   /** Lists the stored models again (concurrent calls share one listing). */
@@ -122,13 +136,15 @@ export class ModelRegistry {
     this.lastRefresh = (async () => {
       try {
         const stored = await this.stored!.list();
-        const next = new Map(this.seeds);
-        for (const m of stored) {
-          if (next.has(m.name)) this.onError(new ModelRegistryError(`stored model "${m.name}" is shadowed by the seed of the same name`));
-          else next.set(m.name, m);
+        const all = [...this.seeds.values()];
+        for (const r of stored) {
+          if (this.seeds.has(r.model.name)) this.onError(new ModelRegistryError(`stored model "${r.model.name}" is shadowed by the seed of the same name`));
+          else all.push(r);
         }
+        const [next, reports] = ModelRegistry.index(all);
         const changed = next.size !== this.models.size || [...next].some(([n, m]) => this.models.get(n)?.digest !== m.digest || this.models.get(n)?.version !== m.version);
         this.models = next;
+        this.reports = reports;
         if (changed) for (const l of this.listeners) l();
       } finally {
         this.lastRefreshAt = Date.now();
@@ -186,21 +202,19 @@ export class ModelRegistry {
     return this.files.file(model.digest);
   }
 
-  /** The model's evaluation report (`eval_report`: a file beside a seed, a stored report's id), or null when it has none or it cannot be read. */
-  async evalReport(name: string): Promise<EvalReportFile | null> {
-    const m = this.get(name);
-    if (!m.eval_report) return null;
-    const text = m.source === 'stored' ? await this.stored!.report(m.eval_report) : await readFile(path.join(this.dir, m.eval_report), 'utf8').catch(() => null);
-    try {
-      return text ? (JSON.parse(text) as EvalReportFile) : null;
-    } catch {
-      return null;
-    }
+  /**
+   * The model's evaluation report (`eval_report`: a file beside a seed, a stored report's id),
+   * read and checked when the model was registered; null when it has none, or when it cannot be
+   * read (then the model has a problem and is not served).
+   */
+  evalReport(name: string): EvalReportFile | null {
+    this.get(name);
+    return this.reports.get(name) ?? null;
   }
 
   /** The performance baseline the model's evaluation report gives the monitoring (its operating point), or null. */
-  async evaluationBaseline(name: string): Promise<EvaluationBaseline | null> {
-    const op = (await this.evalReport(name))?.operating_point;
+  evaluationBaseline(name: string): EvaluationBaseline | null {
+    const op = this.evalReport(name)?.operating_point;
     if (!op?.counts) return null;
     return { source: this.get(name).eval_report!, counts: op.counts, slices: op.slices ?? {}, f1: op.f1_per_image ?? [] };
   }
@@ -222,8 +236,13 @@ export class ModelRegistry {
     } catch (err) {
       throw new ValidationError((err as Error).message, 'INVALID_MODEL');
     }
-    if (manifest.eval_report && (await this.stored.report(manifest.eval_report)) === null) throw new ValidationError(`no stored report ${JSON.stringify(manifest.eval_report)} (eval_report must be the id of a report in storage)`, 'INVALID_MODEL');
-    await this.stored.put({ ...manifest, sha256: digest }, bytes, by);
+    if (manifest.eval_report) {
+      const text = await this.stored.report(manifest.eval_report);
+      if (text === null) throw new ValidationError(`no stored report ${JSON.stringify(manifest.eval_report)} (eval_report must be the id of a report in storage)`, 'INVALID_MODEL');
+      const read = parseEvalReport(text, { version: manifest.version ?? digest.slice(0, 12) }, (why) => ({ report: null, problem: `the stored report ${manifest.eval_report} ${why}` }));
+      if (read.problem) throw new ValidationError(read.problem, 'INVALID_MODEL');
+    }
+    await this.stored.put({ ...manifest, sha256: digest }, onnxSignature(bytes), bytes, by);
     await this.refresh();
     return this.get(manifest.name);
   }

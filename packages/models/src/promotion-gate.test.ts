@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { EvalReportFile } from './model-registry.js';
+import type { EvalReportFile } from './eval-report.js';
 import { promotionGate, type GateSide } from './promotion-gate.js';
 
 const report = (ap: number, small: number, rare: number, tags: Record<string, number> = {}, dataset = { name: 'coco-val128', images: 128 }): EvalReportFile => ({
   dataset,
+  model: { name: 'm', version: 'abc' },
   metrics: { AP: ap, APs: small },
   slices: [
     { slice: 'size: small', ap: small },
@@ -66,5 +67,17 @@ describe('promotion gate', () => {
     const g = promotionGate(side('live', report(0.3, 0.1, 0.2)), side('cand', report(0.4, 0.2, 0.3, {}, { name: 'other', images: 50 })));
     expect(g.passed).toBe(false);
     expect(g.reasons[0]).toMatch(/different data/);
+  });
+
+  it('fails closed when either model has a problem: a report named but unreadable never reads as no report', () => {
+    const broken = { problem: 'its eval_report eval/cand.json is not valid JSON (cut short?)' };
+    const g = promotionGate(side('live', report(0.3, 0.1, 0.2)), side('cand', null, { reportFile: 'eval/cand.json', ...broken }));
+    expect(g.passed).toBe(false);
+    expect(g.reasons).toEqual(['"cand" is unavailable: its eval_report eval/cand.json is not valid JSON (cut short?)']);
+    // Not "neither model has a report: not gated", which is what an unreadable pair used to read as.
+    const both = promotionGate(side('live', null, broken), side('cand', null, broken));
+    expect(both.passed).toBe(false);
+    expect(both.warnings).toEqual([]);
+    expect(both.reasons).toHaveLength(2);
   });
 });

@@ -1,4 +1,4 @@
-import type { EvalReportFile } from './model-registry.js';
+import type { EvalReportFile } from './eval-report.js';
 
 /** How much AP a candidate may lose on a protected slice when neither manifest says (absolute AP). */
 export const DEFAULT_GATE_TOLERANCE = 0.01;
@@ -9,6 +9,8 @@ export interface GateSide {
   /** The manifest's `eval_report` path, or null. */
   reportFile: string | null;
   report: EvalReportFile | null;
+  /** The registry's problem with the model (its eval_report unreadable, its file missing), or null. */
+  problem?: string | null | undefined;
   important_tags: readonly string[];
   gate_tolerance?: number | undefined;
 }
@@ -34,8 +36,9 @@ const measured = (v: number | undefined) => (typeof v === 'number' && v >= 0 ? v
  * declares important. Refuses when the candidate is worse than live by more than the
  * tolerance (the smaller of the two manifests' `gate_tolerance`) on any of them, when the
  * reports were made on different data, or when the live model has a report and the candidate
- * has none (an unevaluated candidate in a deployment that evaluates). Without a live report
- * there is nothing to compare with: allowed, with a warning.
+ * has none (an unevaluated candidate in a deployment that evaluates), and whenever either
+ * model has a problem (a report named but unreadable is never taken as no report). Without a
+ * live report there is nothing to compare with: allowed, with a warning.
  */
 export function promotionGate(live: GateSide, candidate: GateSide) {
   const tolerance = Math.min(live.gate_tolerance ?? DEFAULT_GATE_TOLERANCE, candidate.gate_tolerance ?? DEFAULT_GATE_TOLERANCE);
@@ -50,7 +53,9 @@ export function promotionGate(live: GateSide, candidate: GateSide) {
   const reasons: string[] = [];
   const warnings: string[] = [];
   const both = live.report !== null && candidate.report !== null;
-  if (!live.report && !candidate.report) warnings.push('neither model has an evaluation report: the promotion is not gated');
+  if (live.problem || candidate.problem) {
+    for (const side of [live, candidate]) if (side.problem) reasons.push(`"${side.name}" is unavailable: ${side.problem}`);
+  } else if (!live.report && !candidate.report) warnings.push('neither model has an evaluation report: the promotion is not gated');
   else if (!candidate.report) reasons.push(`"${candidate.name}" has no evaluation report while the live model "${live.name}" has one: evaluate it on the same data (spotter eval) and register the report as its eval_report`);
   else if (!live.report) warnings.push(`the live model "${live.name}" has no evaluation report: nothing to compare "${candidate.name}" with`);
   else {

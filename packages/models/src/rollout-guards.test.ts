@@ -35,6 +35,14 @@ describe('rollout guards', () => {
     expect(v.reason).toBe('failure ratio 0.100 over 20 jobs vs live 0.000: gap 0.100 > max_failure_gap 0.05');
   });
 
+  it('judge the failure gap from 0 while live has fewer jobs than the minimum sample', () => {
+    // A canary at a large share: live's 1 failure in 3 jobs would have forgiven the candidate's 30 %.
+    const v = firstFailure(canary({ candidate: { jobs: 20, failed: 6 }, live: { jobs: 3, failed: 1 } }))!;
+    expect(v).toMatchObject({ guard: 'failure_ratio', value: 0.3 });
+    expect(v.reason).toBe('failure ratio 0.300 over 20 jobs vs 0 (live has 3 of 20 jobs): gap 0.300 > max_failure_gap 0.05');
+    expect(firstFailure(canary({ candidate: { jobs: 20, failed: 6 }, live: { jobs: 20, failed: 6 } }))).toBeUndefined();
+  });
+
   it('judge agreement only for shadows: a canary answers other images', () => {
     expect(statusOf(canary())).toMatchObject({ agreement: 'not_applicable', class_flips: 'not_applicable', score_shift: 'not_applicable' });
     expect(statusOf(shadow({}))).toMatchObject({ agreement: 'pass', class_flips: 'pass', score_shift: 'pass' });

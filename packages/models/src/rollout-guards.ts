@@ -79,9 +79,14 @@ export function judgeGuards(g: RolloutGuards, e: GuardEvidence): GuardVerdict[] 
   };
   const ratio = (o: { jobs: number; failed: number }) => (o.jobs ? o.failed / o.jobs : 0);
   const candRatio = ratio(e.candidate);
+  // A live ratio over fewer jobs than the minimum sample is no excuse for the candidate's
+  // failures (3 live jobs, 1 failed, would forgive a third): then the gap is taken from 0.
+  const liveKnown = e.live.jobs >= g.min_jobs;
+  const liveRatio = liveKnown ? ratio(e.live) : 0;
+  const liveSays = liveKnown ? `live ${f3(liveRatio)}` : `0 (live has ${e.live.jobs} of ${g.min_jobs} jobs)`;
   const out: GuardVerdict[] = [
-    verdict('failure_ratio', e.candidate.jobs, candRatio - ratio(e.live), g.max_failure_gap, (v) => v > g.max_failure_gap, (v) =>
-      `failure ratio ${f3(candRatio)} over ${e.candidate.jobs} ${unit} vs live ${f3(ratio(e.live))}: gap ${f3(v)} ${v > g.max_failure_gap ? '>' : '<='} max_failure_gap ${g.max_failure_gap}`,
+    verdict('failure_ratio', e.candidate.jobs, candRatio - liveRatio, g.max_failure_gap, (v) => v > g.max_failure_gap, (v) =>
+      `failure ratio ${f3(candRatio)} over ${e.candidate.jobs} ${unit} vs ${liveSays}: gap ${f3(v)} ${v > g.max_failure_gap ? '>' : '<='} max_failure_gap ${g.max_failure_gap}`,
     ),
   ];
   const s = e.shadow;

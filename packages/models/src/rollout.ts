@@ -69,7 +69,9 @@ export class Rollout {
 
   /** Starts a shadow or canary of a registered candidate, with fresh counters and its guards frozen into the state. */
   async start(req: RolloutRequest, by: string): Promise<RolloutState> {
-    if (!(await this.registry.find(req.candidate).then(() => true, () => false))) throw new ValidationError(`unknown model "${req.candidate}"`, 'UNKNOWN_MODEL');
+    const candidate = await this.registry.find(req.candidate).catch(() => null);
+    if (!candidate) throw new ValidationError(`unknown model "${req.candidate}"`, 'UNKNOWN_MODEL');
+    if (candidate.problem) throw new ValidationError(`model "${req.candidate}" is unavailable: ${candidate.problem}`, 'MODEL_UNAVAILABLE');
     const guards = guardSettings(this.policy, req.guards ?? {});
     const { state } = await this.transition(
       (s) => {
@@ -88,11 +90,11 @@ export class Rollout {
 
   /** The promotion gate for the rollout in progress: the candidate's evaluation report against the live model's. */
   async gate(s: RolloutState): Promise<PromotionGate> {
-    const side = async (name: string) => {
+    const side = (name: string) => {
       const m = this.registry.get(name);
-      return { name, reportFile: m.eval_report ?? null, report: await this.registry.evalReport(name), important_tags: m.important_tags, gate_tolerance: m.gate_tolerance };
+      return { name, reportFile: m.eval_report ?? null, report: this.registry.evalReport(name), problem: m.problem, important_tags: m.important_tags, gate_tolerance: m.gate_tolerance };
     };
-    const [live, candidate] = await Promise.all([side(s.live), side(s.candidate!)]);
+    const [live, candidate] = [side(s.live), side(s.candidate!)];
     return promotionGate(live, candidate);
   }
 

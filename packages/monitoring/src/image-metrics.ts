@@ -151,3 +151,16 @@ export function imageObservation(
     ...outputMetrics(detections, img.width, img.height),
   };
 }
+
+/**
+ * What is monitored of a job whose input was a pre-processed tensor: its answer, in the frame
+ * its boxes are in, and the picture's size when the client gave it. No pixel, file or format
+ * metric: the worker never saw the picture, and pixels rebuilt from a tensor would describe
+ * the client's pre-processing as much as its images.
+ */
+export function tensorObservation(frame: { width: number; height: number }, sourceKnown: boolean, detections: readonly Detection[]): Observation {
+  return {
+    ...(sourceKnown ? { width: frame.width, height: frame.height, aspect_ratio: frame.width / frame.height } : {}),
+    ...outputMetrics(detections, frame.width, frame.height),
+  };
+}

@@ -232,3 +232,46 @@ export class JobErasedError extends SpotterError {
     super(`job ${id} was erased`);
   }
 }
+
+// --- videos -----------------------------------------------------------------------------
+
+export class VideoNotFoundError extends SpotterError {
+  readonly code = 'VIDEO_NOT_FOUND';
+  constructor(id: string) {
+    super(`no video with id ${JSON.stringify(id)}`);
+  }
+}
+
+/** A clip over one of the limits: bytes, duration, frames to sample, or pixels per frame. */
+export class VideoTooLargeError extends SpotterError {
+  constructor(message: string, readonly code: 'PAYLOAD_TOO_LARGE' | 'VIDEO_TOO_LONG' | 'VIDEO_TOO_MANY_FRAMES' | 'VIDEO_TOO_MANY_PIXELS') {
+    super(message);
+  }
+}
+
+/** The bytes are not a video container Spotter reads (judged by content), or hold no video stream. */
+export class UnsupportedVideoError extends SpotterError {
+  readonly code = 'UNSUPPORTED_VIDEO';
+}
+
+/**
+ * A clip that cannot be read (probing fails: cut short, corrupt headers) or decoded (found
+ * by the worker): retrying will not help. `code` says which.
+ */
+export class VideoUnreadableError extends SpotterError {
+  constructor(message: string, readonly code: 'VIDEO_UNREADABLE' | 'VIDEO_DECODE_FAILED' | 'VIDEO_DECODE_TIMEOUT' = 'VIDEO_UNREADABLE') {
+    super(message);
+  }
+}
+
+/** A process lacks the local disk space a clip needs (the upload's or a worker's copy); another may have it later. */
+export class InsufficientDiskError extends SpotterError {
+  readonly code = 'INSUFFICIENT_DISK';
+  override readonly retryable = true;
+  readonly retryAfterS = 30;
+}
+
+/** A video's results were asked for before it succeeded. */
+export class VideoNotReadyError extends ConflictError {
+  override readonly code = 'VIDEO_NOT_READY';
+}

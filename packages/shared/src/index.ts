@@ -10,3 +10,5 @@ export * from './rollout-contract.js';
 export * from './zod-issues.js';
 export * from './timing.js';
 export * from './batch-contract.js';
+export * from './raw-tensor.js';
+export * from './video-contract.js';

@@ -40,6 +40,19 @@ export const ImageInfo = z.object({
   height: z.number().int().nonnegative(),
 });
 
+/**
+ * A model-input tensor a client pre-processed (the Open Inference Protocol's FP32 input), in
+ * place of a picture: the job's `image` then points at its bytes in storage (float32,
+ * little-endian, row-major; format `tensor`). `source` is the size of the picture it was made
+ * from, so that boxes come back in that picture's pixels; without it they are in the tensor's.
+ */
+export const TensorInput = z.object({
+  datatype: z.literal('FP32'),
+  shape: z.array(z.number().int().positive()).length(4),
+  source: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional(),
+});
+export type TensorInput = z.infer<typeof TensorInput>;
+
 /** What a detect job carries through Redis: a reference to the image, never its bytes. */
 export const DetectJobData = z.object({
   id: z.uuid(),
@@ -55,6 +68,10 @@ export const DetectJobData = z.object({
   batch: z.object({ id: z.string(), item: z.number().int().nonnegative(), source: z.string().max(1024) }).optional(),
   /** Set when the rollout's canary chose the model. */
   rollout: z.enum(['canary']).optional(),
+  /** Set when the input is a pre-processed tensor rather than a picture (see TensorInput). */
+  tensor: TensorInput.optional(),
+  /** Also store the model's raw output tensor (storageKeys.output), for a client that asked for it. */
+  raw_output: z.boolean().optional(),
   /** W3C trace context of the request that created the job. */
   trace: z.record(z.string(), z.string()).optional(),
 });

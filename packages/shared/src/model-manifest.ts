@@ -63,8 +63,17 @@ export const ModelManifest = z.object({
   score_threshold: z.number().min(0).max(1).default(0),
   nms_iou: z.number().gt(0).max(1).default(0.45),
   max_detections: z.number().int().positive().max(1000).default(300),
-  /** An evaluation report (spotter eval): a path relative to the model directory, or a stored report's id. */
-  eval_report: z.string().max(256).optional(),
+  /**
+   * An evaluation report (spotter eval) describing this model: a seed's path relative to the
+   * model directory, or a stored model's report id. An absolute path or one leaving the
+   * directory is refused, so that a model directory is whole wherever it is mounted.
+   */
+  eval_report: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((p) => !/^([/\\]|[a-z]:)/i.test(p) && !p.split(/[/\\]/).includes('..'), 'a path relative to the model directory, inside it (no absolute path, no "..")')
+    .optional(),
   /**
    * User tags (slices `tag: <name>` of the evaluation report) that the promotion gate protects
    * besides overall AP, rare classes and small objects.
@@ -75,9 +84,18 @@ export const ModelManifest = z.object({
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 
+/** A graph input or output as a model file declares it: name, element type (FP32, INT64, ...), shape (-1: any size). */
+export const TensorSignature = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
+export type TensorSignature = z.infer<typeof TensorSignature>;
+/** The inputs and outputs a model file declares. */
+export const ModelSignature = z.object({ inputs: z.array(TensorSignature), outputs: z.array(TensorSignature) });
+export type ModelSignature = z.infer<typeof ModelSignature>;
+
 /** A model registered in Spotter's storage: its manifest with the file's digest and who added it. */
 export const StoredModel = z.object({
   manifest: ModelManifest.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  /** The inputs and outputs the file declares, read when it was added. */
+  signature: ModelSignature.nullable().default(null),
   bytes: z.number().int().positive(),
   added_at: z.string(),
   added_by: z.string().nullable(),
@@ -95,6 +113,11 @@ export interface RegisteredModel extends ModelManifest {
   /** The file's sha256, when the file is there. */
   digest: string | null;
   bytes: number | null;
-  /** Null when the file is missing or its digest does not match the manifest. */
+  /**
+   * Why the model is not served, in one line; null when it is. The file is missing, its digest
+   * does not match the manifest, or its eval_report cannot be read (a gate fails closed).
+   */
   problem: string | null;
+  /** The inputs and outputs the file declares; null when it cannot be read. */
+  signature: ModelSignature | null;
 }

@@ -44,6 +44,8 @@ export const storageKeys = {
   pending: (id: string) => `pending/${id}.json`,
   result: (id: string) => `results/${id}.json`,
   annotated: (id: string) => `annotated/${id}.jpg`,
+  /** A job's raw model output, when its client asked for it (encodeRawTensor); read once, then deleted. */
+  output: (id: string) => `outputs/${id}.f32`,
   shadow: (id: string) => `shadow/${id}.json`,
   feedback: (id: string) => `feedback/${id}.json`,
   /** A batch's manifest: its items (job ids, source names) and what was skipped. */
@@ -56,6 +58,8 @@ export const storageKeys = {
   model: (name: string) => `models/${name}.json`,
   /** A registered model's .onnx file, by its sha256: shared by every model registered with it. */
   modelFile: (sha256: string) => `modelfiles/${sha256}.onnx`,
+  /** A video's objects: the clip, its record, each segment's tracks, and the results. */
+  video: (id: string, file: 'clip' | 'video.json' | `segment-${number}.json` | 'detections.jsonl' | 'tracks.json' | 'counts.json' | 'events.json' | 'annotated.mp4') => `videos/${id}/${file}`,
   /** The id in a key of one of the folders above (`batch.<id>` for a batch's outbox entry). */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
 };

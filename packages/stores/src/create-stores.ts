@@ -9,6 +9,7 @@ import { labelRetentionS, ProfileStore } from './profile-store.js';
 import { RateLimitStore } from './rate-limit-store.js';
 import type { RedisClient } from './redis-connection.js';
 import { RolloutStore } from './rollout-store.js';
+import { VideoStore } from './video-store.js';
 import { WebhookStore } from './webhook-store.js';
 
 /** Every store and the queue port over one connection, built in one place. */
@@ -17,6 +18,7 @@ export function createStores(redis: RedisClient, config: Config) {
   return {
     jobs: new JobStore(redis, keys, config.jobs.retentionS),
     batches: new BatchStore(redis, keys),
+    videos: new VideoStore(redis, keys, config.jobs.retentionS),
     idempotency: new IdempotencyStore(redis, keys),
     rateLimits: new RateLimitStore(redis, keys),
     webhooks: new WebhookStore(redis, keys),

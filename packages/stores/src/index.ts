@@ -10,3 +10,4 @@ export * from './rate-limit-store.js';
 export * from './redis-connection.js';
 export * from './rollout-store.js';
 export * from './webhook-store.js';
+export * from './video-store.js';

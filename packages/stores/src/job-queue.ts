@@ -1,6 +1,6 @@
 import { Queue, QueueEvents, Worker, type JobsOptions, type WorkerOptions } from 'bullmq';
 import type { Config } from '@spotter/config';
-import { QueueNames, type AlertJobData, type BatchEvent, type BatchWebhookJobData, type DetectJobData, type JobEvent, type WebhookJobData } from '@spotter/shared';
+import { QueueNames, VideoJobNames, type AlertJobData, type BatchEvent, type BatchWebhookJobData, type DetectJobData, type JobEvent, type VideoEvent, type WebhookJobData } from '@spotter/shared';
 import { redisCall, type RedisClient } from './redis-connection.js';
 
 
@@ -84,6 +84,29 @@ export class JobQueue {
         await this.detectBatch.addBulk(items.slice(i, i + 500).map((data) => ({ name: 'detect', data, opts: { jobId: data.id } })));
       }
     });
+  }
+
+  /**
+   * Enqueues a video's segments as jobs of the batch queue (so realtime jobs keep their
+   * priority), each under its own id so that an add made twice is one job.
+   */
+  enqueueVideoSegments(videoId: string, segments: number): Promise<void> {
+    const queue = this.detectBatch as unknown as Queue;
+    return redisCall(async () => {
+      await queue.addBulk(Array.from({ length: segments }, (_, index) => ({ name: VideoJobNames.segment, data: { video_id: videoId, index }, opts: { jobId: `video-${videoId}-${index}` } })));
+    });
+  }
+
+  /** Enqueues the stitching and results of a video whose segments are all done (once: the id deduplicates). */
+  enqueueVideoFinish(videoId: string): Promise<void> {
+    const queue = this.detectBatch as unknown as Queue;
+    return redisCall(async () => void (await queue.add(VideoJobNames.finish, { video_id: videoId }, { jobId: `video-${videoId}-finish` })));
+  }
+
+  /** Schedules the one delivery of a video's final event. */
+  enqueueVideoWebhook(videoId: string, event: VideoEvent): Promise<void> {
+    const queue = this.webhooks as unknown as Queue;
+    return redisCall(async () => void (await queue.add(VideoJobNames.webhook, { video_id: videoId, event }, { jobId: `video-${videoId}` })));
   }
 
   /** Where a detect job is in its queue (and what a completed one returned), or null when the queue holds no such job. */

@@ -28,6 +28,8 @@ export function redisKeys(prefix: string) {
     erased: (id: string) => `${q}:erased:${id}`,
     /** HASH: a batch's counts (total, running, succeeded, failed, cancelled), status and times; the job retention once final. */
     batch: (id: string) => `${q}:batch:${id}`,
+    /** HASH: a video's status, times, progress counters, summary or error; the job retention once final. */
+    video: (id: string) => `${q}:video:${id}`,
     /** STRING job id per Idempotency-Key; 24 hours. */
     idempotency: (owner: string, keyHash: string) => `${q}:idem:${owner}:${keyHash}`,
     /** STRING: the GCRA "theoretical arrival time" of an owner's requests; expires when idle. */

@@ -2,7 +2,7 @@ import type { Detection } from '@spotter/shared';
 import type { OutputTensor } from './families/index.js';
 import type { ModelPlan } from './model-plan.js';
 import { nonMaxSuppression, type Candidate } from './nms.js';
-import { extraInputValues, fillImageTensor, fitTarget, type FitTarget, type ModelInput } from './preprocess.js';
+import { extraInputValues, fillImageTensor, fitTarget, type FitTarget, type Frame, type ModelInput } from './preprocess.js';
 
 /** One input tensor to run: onnxruntime's type name, values and dims. */
 export interface Feed {
@@ -17,9 +17,18 @@ export const planFit = (plan: ModelPlan): FitTarget => fitTarget(plan.preprocess
 
 /** The model's inputs for one fitted picture: the image tensor, then each extra input. */
 export function buildFeeds(plan: ModelPlan, img: ModelInput): Feed[] {
-  const feeds: Feed[] = [{ name: plan.image.name, type: 'float32', data: fillImageTensor(img, plan.preprocess), dims: plan.image.dims }];
+  return tensorFeeds(plan, fillImageTensor(img, plan.preprocess), img);
+}
+
+/**
+ * The model's inputs for an image tensor already made (the caller pre-processed it, as the
+ * inference protocol allows): the tensor, then each extra input, fed for the picture `frame`
+ * describes (its original size and where it sits in the input).
+ */
+export function tensorFeeds(plan: ModelPlan, tensor: Float32Array, frame: Frame): Feed[] {
+  const feeds: Feed[] = [{ name: plan.image.name, type: 'float32', data: tensor, dims: plan.image.dims }];
   for (const e of plan.extras) {
-    const values = extraInputValues(e.source, img, plan.preprocess);
+    const values = extraInputValues(e.source, frame, plan.preprocess);
     const data = e.type === 'int64' ? BigInt64Array.from(values.map((v) => BigInt(Math.round(v)))) : e.type === 'int32' ? Int32Array.from(values.map(Math.round)) : Float32Array.from(values);
     feeds.push({ name: e.name, type: e.type, data, dims: e.dims });
   }
@@ -45,7 +54,7 @@ export function outputTensors(raw: readonly RawOutput[]): OutputTensor[] {
 }
 
 /** The [width, height] a size input was fed with, for decoders whose boxes come in those pixels. */
-function fedSize(plan: ModelPlan, img: ModelInput) {
+function fedSize(plan: ModelPlan, img: Frame) {
   const source = plan.extras.find((e) => e.source.startsWith('original') || e.source.startsWith('input'))?.source;
   if (!source) return undefined;
   return source.startsWith('original') ? { width: img.width, height: img.height } : { width: plan.preprocess.width, height: plan.preprocess.height };
@@ -54,7 +63,7 @@ function fedSize(plan: ModelPlan, img: ModelInput) {
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /** The family's candidates, in the input's pixels, NMS-ed when the family needs it, best first. */
-export function candidates(plan: ModelPlan, outputs: readonly OutputTensor[], img: ModelInput, minScore: number): Candidate[] {
+export function candidates(plan: ModelPlan, outputs: readonly OutputTensor[], img: Frame, minScore: number): Candidate[] {
   const { spec, family, preprocess: p } = plan;
   const found = family.decode(outputs, { width: p.width, height: p.height, classes: plan.classes, minScore: Math.max(minScore, spec.minScore), options: spec.decode, fedSize: fedSize(plan, img) });
   if (family.nms) return nonMaxSuppression(found, spec.iouThreshold, spec.maxDetections);
@@ -62,7 +71,7 @@ export function candidates(plan: ModelPlan, outputs: readonly OutputTensor[], im
 }
 
 /** Raw outputs -> labelled boxes in the original picture's pixels: decode, NMS where needed, undo the fit. */
-export function postprocess(plan: ModelPlan, outputs: readonly OutputTensor[], img: ModelInput, minScore: number): Detection[] {
+export function postprocess(plan: ModelPlan, outputs: readonly OutputTensor[], img: Frame, minScore: number): Detection[] {
   const clampX = (v: number) => round2(Math.min(Math.max((v - img.padX) / img.scaleX, 0), img.width));
   const clampY = (v: number) => round2(Math.min(Math.max((v - img.padY) / img.scaleY, 0), img.height));
   return candidates(plan, outputs, img, minScore).map((c) => ({

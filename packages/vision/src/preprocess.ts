@@ -58,11 +58,15 @@ export interface Fit {
   padY: number;
 }
 
-/** Pixels already resized to their fit (the worker's decodeToFit, or a canvas), RGB, row-major. */
-export interface ModelInput extends Fit {
+/** A picture's original size and where its fit sits in the model input: what post-processing undoes. */
+export interface Frame extends Fit {
   /** Size of the original as displayed. */
   width: number;
   height: number;
+}
+
+/** Pixels already resized to their fit (the worker's decodeToFit, or a canvas), RGB, row-major. */
+export interface ModelInput extends Frame {
   pixels: Uint8Array;
 }
 
@@ -133,7 +137,7 @@ export function fillImageTensor(img: ModelInput, p: Preprocess): Float32Array {
 }
 
 /** The two values a non-image input is fed with. */
-export function extraInputValues(source: ExtraInputSource, img: ModelInput, p: Preprocess): [number, number] {
+export function extraInputValues(source: ExtraInputSource, img: Frame, p: Preprocess): [number, number] {
   switch (source) {
     case 'original_wh':
       return [img.width, img.height];

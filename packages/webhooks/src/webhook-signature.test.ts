@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { signWebhook, verifyWebhook } from './webhook-signature.js';
 
 describe('webhook signature', () => {
-  const secret = 'whsec_0123456789abcdef';
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
   const body = '{"event":"job.succeeded","job":{"id":"x"}}';
 
   it('is t=<seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">', () => {

@@ -25,12 +25,17 @@ export function verifyWebhook(
 }
 
 /**
- * The Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature), so
- * receivers can verify with the spec's libraries. A `whsec_<base64>` secret is used as the
- * spec defines it (the decoded bytes); any other secret as its UTF-8 bytes.
+ * The HMAC key Standard Webhooks libraries derive from a secret: for `whsec_<base64>` (the
+ * format SPOTTER_WEBHOOK_SECRET is checked against) the decoded bytes, which is what
+ * `new Webhook(secret)` of the `standardwebhooks` and `svix` packages uses; any other secret as
+ * its UTF-8 bytes (their `{ format: 'raw' }`).
  */
+export function standardWebhookKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** The Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`). */
 export function standardWebhookHeaders(secret: string, id: string, body: string, nowS = Math.floor(Date.now() / 1000)) {
-  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
-  const signature = createHmac('sha256', key).update(`${id}.${nowS}.${body}`).digest('base64');
+  const signature = createHmac('sha256', standardWebhookKey(secret)).update(`${id}.${nowS}.${body}`).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': String(nowS), 'webhook-signature': `v1,${signature}` };
 }

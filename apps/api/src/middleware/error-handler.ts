@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import {
   BatchNotFoundError,
   BatchTooLargeError,
@@ -18,7 +18,12 @@ import {
   SpotterError,
   UnauthorizedError,
   UnsupportedImageError,
+  UnsupportedVideoError,
   ValidationError,
+  VideoNotFoundError,
+  VideoTooLargeError,
+  VideoUnreadableError,
+  InsufficientDiskError,
   WaitTimeoutError,
 } from '@spotter/shared';
 import { isRedisUnavailable } from '@spotter/stores';
@@ -32,15 +37,20 @@ const STATUS: [abstract new (...args: never[]) => SpotterError, number][] = [
   [JobNotFoundError, 404],
   [JobErasedError, 404],
   [BatchNotFoundError, 404],
+  [VideoNotFoundError, 404],
   [NotFoundError, 404],
   [ConflictError, 409],
   [ImageGoneError, 410],
   [ImageTooLargeError, 413],
   [BatchTooLargeError, 413],
+  [VideoTooLargeError, 413],
   [UnsupportedImageError, 415],
+  [UnsupportedVideoError, 415],
   [ImageDecodeError, 422],
+  [VideoUnreadableError, 422],
   [OverloadedError, 429],
   [DependencyUnavailableError, 503],
+  [InsufficientDiskError, 503],
   [ModelError, 503],
   [JobFailedError, 503],
   [WaitTimeoutError, 504],
@@ -50,8 +60,19 @@ export function statusOf(err: SpotterError): number {
   return STATUS.find(([cls]) => err instanceof cls)?.[1] ?? 500;
 }
 
+/**
+ * Writes an error answer: `{"error": {"code", "message"}}`, or on the Open Inference
+ * Protocol's routes (/v2) its `{"error": "<message>"}` with the code in `Spotter-Error-Code`.
+ */
+function sendError(req: Request, res: Response, status: number, error: { code: string; message: string } & Record<string, unknown>) {
+  res.locals.errorCode = error.code;
+  const path = req.originalUrl.split('?')[0]!;
+  if (path === '/v2' || path.startsWith('/v2/')) return res.status(status).set('Spotter-Error-Code', error.code).json({ error: error.message });
+  return res.status(status).json({ error });
+}
+
 export const notFound: RequestHandler = (req, res) => {
-  res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.path}` } });
+  sendError(req, res, 404, { code: 'NOT_FOUND', message: `no route ${req.method} ${req.path}` });
 };
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
@@ -63,17 +84,15 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       if (err instanceof OverloadedError || err instanceof DependencyUnavailableError) res.set('Retry-After', String(err.retryAfterS));
       if (status >= 500) log.warn({ err: err.cause ?? err, code: err.code, path: req.path }, err.message);
       const extra = err instanceof WaitTimeoutError ? { job_id: err.jobId } : err instanceof PromotionRefusedError ? { gate: err.gate } : {};
-      res.locals.errorCode = err.code;
-      return res.status(status).json({ error: { code: err.code, message: err.message, ...extra } });
+      return sendError(req, res, status, { code: err.code, message: err.message, ...extra });
     }
     // body-parser and friends set a 4xx status on the client's mistakes.
     const status = typeof err?.status === 'number' ? err.status : 500;
     if (status >= 400 && status < 500) {
       const code = err.type === 'entity.parse.failed' ? 'INVALID_JSON' : status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST';
-      res.locals.errorCode = code;
-      return res.status(status).json({ error: { code, message: err.message } });
+      return sendError(req, res, status, { code, message: err.message });
     }
     log.error({ err, path: req.path }, 'unhandled error');
-    res.status(500).json({ error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+    sendError(req, res, 500, { code: 'INTERNAL_ERROR', message: 'internal error' });
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '@spotter/telemetry';
 import { context, propagation, SpanKind, SpanStatusCode, trace, tracer } from '@spotter/telemetry';
 import type { ApiMetrics } from '../api-metrics.js';
 
-const UPLOAD_ROUTES = new Set(['/v1/jobs', '/v1/predict']);
+const UPLOAD_ROUTES = new Set(['/v1/jobs', '/v1/predict', '/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer']);
 
 /**
  * The edge of every request: a server span (continuing an incoming `traceparent`), one

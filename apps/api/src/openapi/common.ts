@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /** A zod schema as JSON Schema (OpenAPI 3.1 uses draft 2020-12). */
-export const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
-  z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+// Typed as plain JSON: zod's JSON Schema type cannot be named in the emitted declarations.
+export const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> =>
+  z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
 
 export const errorResponse = (description: string) => ({
   description,

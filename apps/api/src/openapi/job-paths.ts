@@ -1,4 +1,4 @@
-import { CreateJobFields, FeedbackBody } from '@spotter/shared';
+import { CreateJobFields, FeedbackBody, JobStatus } from '@spotter/shared';
 import { errorResponse, idParam, schema } from './common.js';
 
 const uploadBody = {
@@ -32,6 +32,23 @@ const jobJson = { 'application/json': { schema: { $ref: '#/components/schemas/Jo
 /** Jobs: submit, read, wait, the annotated picture, late labels. */
 export const jobPaths = {
   '/v1/jobs': {
+    get: {
+      summary: "The caller's jobs, newest first; pass next_cursor back as cursor for the next page",
+      parameters: [
+        { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: JobStatus.options } },
+        { name: 'batch', in: 'query', required: false, schema: { type: 'string', maxLength: 64 } },
+        { name: 'cursor', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d+$' } },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+      ],
+      responses: {
+        200: {
+          description: 'A page of jobs',
+          content: { 'application/json': { schema: { type: 'object', required: ['jobs', 'next_cursor'], properties: { jobs: { type: 'array', items: { type: 'object' } }, next_cursor: { type: ['string', 'null'] } } } } },
+        },
+        400: errorResponse('Invalid query'),
+        401: errorResponse('Bad key'),
+      },
+    },
     post: {
       summary: 'Submit an image for detection',
       parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'The same key returns the same job for 24 h' }],
@@ -58,6 +75,11 @@ export const jobPaths = {
     },
   },
   '/v1/jobs/{id}': {
+    delete: {
+      summary: 'Cancel a job not final yet (202 with the job), or erase a final one (204)',
+      parameters: [idParam],
+      responses: { 202: { description: 'Cancelled', content: jobJson }, 204: { description: 'Erased' }, 401: errorResponse('Bad key'), 404: errorResponse('Unknown job') },
+    },
     get: {
       summary: 'Read a job',
       parameters: [idParam, { name: 'wait', in: 'query', required: false, schema: { type: 'number', minimum: 0, maximum: 30 }, description: 'Hold the answer up to this many seconds until the job is final' }],

@@ -63,7 +63,7 @@ export const modelPaths = {
       requestBody: { required: true, content: { 'application/json': { schema: schema(RolloutRequest, 'input') } } },
       responses: {
         201: { description: 'Started', content: { 'application/json': { schema: { $ref: '#/components/schemas/RolloutState' } } } },
-        400: errorResponse('Unknown candidate or bad body'),
+        400: errorResponse('Unknown candidate (UNKNOWN_MODEL), a candidate the registry cannot serve (MODEL_UNAVAILABLE, with its problem), or bad body'),
         409: errorResponse('A rollout is already in progress, or the candidate is live'),
       },
     },

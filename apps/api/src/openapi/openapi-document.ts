@@ -1,9 +1,12 @@
-import { ErrorBody, JobCreated, JobView, RolloutState, WebhookEvent } from '@spotter/shared';
+import { BatchView, ErrorBody, JobCreated, JobView, RolloutState, VideoView, WebhookEvent } from '@spotter/shared';
+import { batchPaths } from './batch-paths.js';
 import { schema } from './common.js';
 import { jobPaths } from './job-paths.js';
 import { modelPaths } from './model-paths.js';
 import { monitoringPaths } from './monitoring-paths.js';
+import { oipPaths } from './oip-paths.js';
 import { systemPaths } from './system-paths.js';
+import { videoPaths } from './video-paths.js';
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas the code validates with; one module of paths per area. */
 export function openApiDocument(version: string) {
@@ -20,12 +23,14 @@ export function openApiDocument(version: string) {
       schemas: {
         Job: schema(JobView),
         JobCreated: schema(JobCreated),
+        Batch: schema(BatchView),
         Error: schema(ErrorBody),
         WebhookEvent: schema(WebhookEvent),
         RolloutState: schema(RolloutState),
+        Video: schema(VideoView),
       },
     },
     security: [{ apiKey: [] }],
-    paths: { ...jobPaths, ...modelPaths, ...monitoringPaths, ...systemPaths },
+    paths: { ...jobPaths, ...batchPaths, ...modelPaths, ...monitoringPaths, ...systemPaths, ...oipPaths, ...videoPaths },
   };
 }

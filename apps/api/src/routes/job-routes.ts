@@ -1,11 +1,11 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Config } from '@spotter/config';
-import { ConflictError, CreateJobFields, ImageDecodeError, JobFailedError, JobStatus, jobLinks, parseOrThrow, ValidationError, WaitTimeoutError } from '@spotter/shared';
+import { CreateJobFields, JobStatus, jobLinks, parseOrThrow, ValidationError, WaitTimeoutError } from '@spotter/shared';
 import type { ApiMetrics } from '../api-metrics.js';
 import { principalOf } from '../middleware/auth.js';
 import { imageUpload } from '../uploads/image-upload.js';
-import type { JobService } from '../services/job-service.js';
+import { jobFailure, type JobService } from '../services/job-service.js';
 
 const MAX_WAIT_S = 30;
 
@@ -82,9 +82,7 @@ export function jobRoutes(service: JobService, config: Config, metrics: ApiMetri
     if (req.accepts(['application/json', 'image/jpeg']) !== 'image/jpeg') return res.json(view);
     if (view.status !== 'succeeded') {
       res.location(view.links.self);
-      const message = view.error?.message ?? `the job is ${view.status}`;
-      if (view.status === 'cancelled') throw new ConflictError(`job ${id} was cancelled`);
-      throw view.error?.code === 'IMAGE_DECODE_FAILED' ? new ImageDecodeError(message) : new JobFailedError(view.error?.code ?? 'PROCESSING_FAILED', message);
+      throw jobFailure(view);
     }
     res.type('image/jpeg').send(await service.annotated(owner, id));
   });

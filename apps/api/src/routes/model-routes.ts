@@ -11,18 +11,8 @@ import { modelUpload } from '../uploads/model-upload.js';
  */
 export function modelRoutes(registry: ModelRegistry, rollout: Rollout, maxModelBytes: number): Router {
   const r = Router();
-  // A report is read once per model registration (name, version, report).
-  const metrics = new Map<string, Promise<Record<string, number> | null>>();
-  const evalOf = (m: RegisteredModel) => {
-    const key = `${m.name}\n${m.version}\n${m.eval_report ?? ''}`;
-    let p = metrics.get(key);
-    if (!p) {
-      p = registry.evalReport(m.name).then((rep) => rep?.metrics ?? null, () => null);
-      metrics.set(key, p);
-    }
-    return p;
-  };
-  const describe = async (m: RegisteredModel) => ({
+  // Reports were read and checked when each model was registered; a request reads no file.
+  const describe = (m: RegisteredModel) => ({
     name: m.name,
     version: m.version,
     format: m.format,
@@ -35,16 +25,16 @@ export function modelRoutes(registry: ModelRegistry, rollout: Rollout, maxModelB
     score_threshold: m.score_threshold,
     nms_iou: m.nms_iou,
     labels: m.labels === 'coco' ? 80 : m.labels === 'coco91' ? 91 : m.labels.length,
-    eval: await evalOf(m),
+    eval: registry.evalReport(m.name)?.metrics ?? null,
   });
 
   r.get('/v1/models', async (_req, res) => {
-    const [state, models] = await Promise.all([rollout.state(), Promise.all(registry.all().map(describe))]);
-    res.json({ models: models.map((m) => ({ ...m, role: m.name === state.live ? 'live' : m.name === state.candidate ? state.mode : null })) });
+    const state = await rollout.state();
+    res.json({ models: registry.all().map(describe).map((m) => ({ ...m, role: m.name === state.live ? 'live' : m.name === state.candidate ? state.mode : null })) });
   });
   r.post('/v1/models', requireAdmin, modelUpload(maxModelBytes), async (req, res) => {
     const model = await registry.add(req.body.manifest as ModelManifest, req.file!.buffer, principalOf(res).owner);
-    res.status(201).json(await describe(model));
+    res.status(201).json(describe(model));
   });
   r.delete('/v1/models/:name', requireAdmin, async (req, res) => {
     const name = String(req.params.name);

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@spotter/config';
-import { drawDetections } from '@spotter/imaging';
+import { drawDetections, sniffFormat } from '@spotter/imaging';
 import { cancelJob, eraseJob, type Lifecycle } from '@spotter/jobs';
 import type { ModelRegistry, Rollout, Route } from '@spotter/models';
 import {
+  ConflictError,
+  decodeRawTensor,
+  ImageDecodeError,
+  JobFailedError,
+  SpotterError,
   IMAGE_FORMATS,
   ImageGoneError,
   imageHold,
@@ -14,12 +19,14 @@ import {
   pendingCore,
   QueueNames,
   toJobView,
+  ValidationError,
   type CreateJobFields,
   type DetectJobData,
   type JobCore,
   type JobRecord,
   type JobStatus,
   type JobView,
+  type TensorInput,
 } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { IdempotencyStore } from '@spotter/stores';
@@ -37,6 +44,25 @@ export interface JobServiceDeps {
   registry: ModelRegistry;
   waiters: JobWaiters;
   log: Logger;
+}
+
+/**
+ * The error a final job that did not succeed answers with (POST /v1/predict's JPEG form, the
+ * Open Inference Protocol): its own code, with a status that says whose fault it was.
+ */
+export function jobFailure(view: JobView): SpotterError {
+  if (view.status === 'cancelled') return new ConflictError(`job ${view.id} was cancelled`);
+  const code = view.error?.code ?? 'PROCESSING_FAILED';
+  const message = view.error?.message ?? `the job is ${view.status}`;
+  if (code === 'IMAGE_DECODE_FAILED') return new ImageDecodeError(message);
+  if (code === 'TENSOR_SHAPE_MISMATCH') return new ValidationError(message, code);
+  return new JobFailedError(code, message);
+}
+
+/** Extras a submission may ask for. */
+export interface SubmitOptions {
+  /** Keep the model's raw output for the caller (the Open Inference Protocol's `raw_output`). */
+  rawOutput?: boolean;
 }
 
 /** What is known of a job wherever it is found: Redis, its stored record, or the outbox. */
@@ -71,11 +97,39 @@ export class JobService {
    * Validates an upload, then admits the job (backlog and per-key limits, atomically),
    * stores the image and the submission (the job is durable from here), and enqueues it.
    */
-  async create(owner: string, upload: Buffer, fields: CreateJobFields, idempotencyKey?: string): Promise<{ id: string; replayed: boolean }> {
-    const { config } = this.deps;
-    const { bytes, probe } = await intakeImage(upload, config.images);
+  async create(owner: string, upload: Buffer, fields: CreateJobFields, idempotencyKey?: string, opts: SubmitOptions = {}): Promise<{ id: string; replayed: boolean }> {
+    const { bytes, probe } = await intakeImage(upload, this.deps.config.images);
     const route = await this.route(fields.model);
-    await checkWebhookUrl(fields.webhook_url, config.webhooks);
+    const image = (id: string) => ({ key: storageKeys.image(id), bytes: bytes.length, format: probe.format, width: probe.width, height: probe.height });
+    return this.submit(owner, fields, route, idempotencyKey, bytes, image, opts);
+  }
+
+  /**
+   * A job on a model-input tensor the client pre-processed (float32 little-endian values),
+   * stored like an image. It runs on exactly the model named: a tensor is made for one
+   * model's input, so the rollout never sends it to a candidate. A shape the model's file
+   * declares otherwise is refused here (TENSOR_SHAPE_MISMATCH); the worker checks again.
+   */
+  async createFromTensor(owner: string, values: Buffer, tensor: TensorInput, fields: CreateJobFields & { model: string }, idempotencyKey?: string, opts: SubmitOptions = {}): Promise<{ id: string; replayed: boolean }> {
+    const declared = (await this.deps.registry.find(fields.model)).signature?.inputs[0]?.shape;
+    if (declared?.every((d) => d > 0) && declared.join(',') !== tensor.shape.join(',')) {
+      throw new ValidationError(`model "${fields.model}" takes a [${declared.join(', ')}] FP32 tensor, not [${tensor.shape.join(', ')}]`, 'TENSOR_SHAPE_MISMATCH');
+    }
+    const size = tensor.source ?? { width: tensor.shape[3]!, height: tensor.shape[2]! };
+    const image = (id: string) => ({ key: storageKeys.image(id), bytes: values.length, format: 'tensor', ...size });
+    return this.submit(owner, fields, { model: fields.model, shadow: null }, idempotencyKey, values, image, { ...opts, tensor });
+  }
+
+  private async submit(
+    owner: string,
+    fields: CreateJobFields,
+    route: Route,
+    idempotencyKey: string | undefined,
+    bytes: Buffer,
+    image: (id: string) => DetectJobData['image'],
+    opts: SubmitOptions & { tensor?: TensorInput },
+  ): Promise<{ id: string; replayed: boolean }> {
+    await checkWebhookUrl(fields.webhook_url, this.deps.config.webhooks);
     checkIdempotencyKey(idempotencyKey);
     const id = randomUUID();
     if (idempotencyKey !== undefined) {
@@ -91,7 +145,9 @@ export class JobService {
       created_at: new Date().toISOString(),
       shadow: route.shadow,
       ...(route.rollout ? { rollout: route.rollout } : {}),
-      image: { key: storageKeys.image(id), bytes: bytes.length, format: probe.format, width: probe.width, height: probe.height },
+      image: image(id),
+      ...(opts.tensor ? { tensor: opts.tensor } : {}),
+      ...(opts.rawOutput ? { raw_output: true } : {}),
     };
     try {
       await this.admit(data, bytes);
@@ -101,6 +157,18 @@ export class JobService {
       throw err;
     }
     return { id, replayed: false };
+  }
+
+  /**
+   * The raw model output of a finished job that asked for it (read once: deleted here), or
+   * null when there is none (the job did not succeed, or it was already taken).
+   */
+  async takeRawOutput(id: string): Promise<{ dims: number[]; data: Float32Array } | null> {
+    const key = storageKeys.output(id);
+    const bytes = await this.deps.storage.get(key);
+    if (!bytes) return null;
+    await this.deps.storage.delete(key);
+    return decodeRawTensor(bytes);
   }
 
   /** A job that names its model gets it; otherwise the rollout decides (live, canary, shadow). */
@@ -221,6 +289,7 @@ export class JobService {
     if (cached) return cached;
     const original = await storage.get(storageKeys.image(id));
     if (!original) throw new ImageGoneError(`the image of job ${id} is no longer held, so its annotated picture cannot be drawn`);
+    if (!sniffFormat(original)) throw new ConflictError(`job ${id} ran on a pre-processed tensor, not a picture: there is nothing to draw the boxes on`);
     const jpeg = await drawDetections(original, view.result.detections, config.images.maxPixels);
     await storage.put(storageKeys.annotated(id), jpeg, 'image/jpeg');
     return jpeg;

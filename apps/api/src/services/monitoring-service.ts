@@ -96,7 +96,7 @@ export class MonitoringService {
   }
 
   /** The live model's evaluation report as a performance baseline, when it has one with an operating point. */
-  private evaluation(model: string): Promise<EvaluationBaseline | null> {
+  private evaluation(model: string): EvaluationBaseline | null {
     return this.deps.rollout.registry.evaluationBaseline(model);
   }
 

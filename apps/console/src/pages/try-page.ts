@@ -1,5 +1,5 @@
 import type { JobView } from '@spotter/shared';
-import { api, messageOf } from '../api.js';
+import { client, messageOf, withKey } from '../api.js';
 import { detectionsView } from '../detections-view.js';
 import { errorBox, h, liveRegion, replace } from '../dom.js';
 import { imagePicker, lastImage } from '../image-picker.js';
@@ -11,12 +11,8 @@ export const ASKED_MIN_SCORE = 0.1;
 
 /** Submits an image as a job; the answer for `followJob`. */
 export function submitImage(file: File, minScore = ASKED_MIN_SCORE, model?: string): Promise<{ id: string; status: string }> {
-  const form = new FormData();
-  form.append('image', file, file.name || 'image');
-  form.append('min_score', String(minScore));
   // Without a model the rollout routes the job (live model or canary).
-  if (model) form.append('model', model);
-  return api<{ id: string; status: string }>('/v1/jobs', { method: 'POST', body: form });
+  return withKey(() => client.submit(file, { min_score: minScore, ...(model ? { model } : {}) }));
 }
 
 /** Try: submit a picture, watch the job's life, see the boxes drawn by the page. */

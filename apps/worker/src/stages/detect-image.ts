@@ -1,15 +1,24 @@
 import { performance } from 'node:perf_hooks';
 import { decodeToFit } from '@spotter/imaging';
-import { imageObservation, type Observation } from '@spotter/monitoring';
+import type { DetectOutput } from '@spotter/detector';
+import { imageObservation, tensorObservation, type Observation } from '@spotter/monitoring';
 import { succeededRecord, type DetectJobData, type JobRecord } from '@spotter/shared';
 import { recordSpan } from '@spotter/telemetry';
 import type { ModelPool } from '../model-pool.js';
 
 const ms = (v: number) => Math.round(v * 100) / 100;
 
+/** A tensor's stored bytes (float32, little-endian) as values, copied to an aligned buffer of their own. */
+function tensorOf(bytes: Buffer): Float32Array {
+  const values = new Float32Array(Math.floor(bytes.length / 4));
+  new Uint8Array(values.buffer).set(bytes.subarray(0, values.length * 4));
+  return values;
+}
+
 /**
- * Stage 2: decode to the model's input and run it; the succeeded record with per-stage
- * timings, and how to observe the pixels already decoded for monitoring (no pixel leaves the
+ * Stage 2: decode to the model's input and run it (or run it on the job's pre-processed
+ * tensor); the succeeded record with per-stage timings, the raw output when the job asks for
+ * it, and how to observe the pixels already decoded for monitoring (no pixel leaves the
  * worker; the observation is made after the answer). `fetchedIn` is how long stage 1 took.
  */
 export async function detectImage(
@@ -19,13 +28,30 @@ export async function detectImage(
   startedAt: string,
   fetchedIn: { start: number; end: number },
   maxPixels: number,
-): Promise<{ record: JobRecord; observe: () => Observation }> {
+): Promise<{ record: JobRecord; observe: () => Observation; raw: DetectOutput['raw'] }> {
   return models.use(data.model, async (detector) => {
-    const t1 = performance.now();
-    const img = await decodeToFit(bytes, detector.fit, maxPixels);
-    const t2 = performance.now();
     // Batch images yield the inference thread to realtime jobs.
-    const out = await detector.detect(img, data.min_score, data.batch ? 'low' : 'high');
+    const priority = data.batch ? 'low' : 'high';
+    const opts = { raw: data.raw_output ?? false };
+    const t1 = performance.now();
+    let t2: number;
+    let out: DetectOutput;
+    let frame: { width: number; height: number };
+    let observe: () => Observation;
+    if (data.tensor) {
+      const tensor = tensorOf(bytes);
+      t2 = performance.now();
+      const { shape, source } = data.tensor;
+      out = await detector.detectTensor(tensor, shape, source, data.min_score, priority, opts);
+      frame = source ?? detector.input;
+      observe = () => tensorObservation(frame, Boolean(source), out.detections);
+    } else {
+      const img = await decodeToFit(bytes, detector.fit, maxPixels);
+      t2 = performance.now();
+      out = await detector.detect(img, data.min_score, priority, opts);
+      frame = img;
+      observe = () => imageObservation(img, bytes, format, out.detections);
+    }
     const t3 = performance.now();
     const finishedAt = new Date();
     // The stages as spans of the active (process) span, from the times measured above.
@@ -49,11 +75,11 @@ export async function detectImage(
         total: Math.max(0, finishedAt.getTime() - created),
       },
       result: {
-        image: { width: img.width, height: img.height },
+        image: { width: frame.width, height: frame.height },
         model: { name: detector.name, version: detector.version },
         detections: out.detections,
       },
     });
-    return { record, observe: () => imageObservation(img, bytes, format, out.detections) };
+    return { record, observe, raw: out.raw };
   });
 }

@@ -1,0 +1,37 @@
+import { Router } from 'express';
+import { principalOf } from '../middleware/auth.js';
+import type { VideoService } from '../services/video-service.js';
+
+const RESULTS = {
+  detections: ['detections.jsonl', 'application/x-ndjson'],
+  tracks: ['tracks.json', 'application/json'],
+  counts: ['counts.json', 'application/json'],
+  events: ['events.json', 'application/json'],
+  annotated: ['annotated.mp4', 'video/mp4'],
+} as const;
+
+/** /v1/videos: create (upload or a key in storage), read status and progress, read the results. */
+export function videoRoutes(videos: VideoService): Router {
+  const r = Router();
+
+  r.post('/v1/videos', async (req, res) => {
+    const owner = principalOf(res).owner;
+    const key = req.get('idempotency-key');
+    const { id, replayed } = req.is('application/json') ? await videos.fromKey(owner, req.body, key) : await videos.fromUpload(owner, req, key);
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    const view = await videos.get(owner, id);
+    res.status(202).location(view.links.self).json(view);
+  });
+
+  r.get('/v1/videos/:id', async (req, res) => {
+    res.json(await videos.get(principalOf(res).owner, req.params.id));
+  });
+
+  for (const [name, [file, type]] of Object.entries(RESULTS)) {
+    r.get(`/v1/videos/:id/${name}`, async (req, res) => {
+      res.type(type).send(await videos.result(principalOf(res).owner, req.params.id, file));
+    });
+  }
+
+  return r;
+}

@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '@spotter/webhooks';
+import { root } from '../../scripts/lib.mjs';
+import { getJson, startSpotter, type Spotter } from '../support/spotter.js';
+import { until } from '../support/until.js';
+
+const run = promisify(execFile);
+const KEY = { authorization: 'Bearer video-tenant-0001' };
+const SECRET = 'video-webhook-secret-0001';
+const hooks: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    hooks.push({ headers: req.headers, body });
+    res.writeHead(200).end();
+  });
+});
+const CLIPS = path.resolve(root, '..', 'shared', 'datasets', 'videos');
+let dir: string;
+let spotter: Spotter;
+
+/** The first `seconds` of a shared clip, stream-copied into the test's temp dir (the suite stays short). */
+async function cut(name: string, seconds: number) {
+  const out = path.join(dir, `${seconds}s-${name}`);
+  await run('ffmpeg', ['-v', 'error', '-nostdin', '-i', path.join(CLIPS, name), '-t', String(seconds), '-map', '0', '-c', 'copy', '-y', out]);
+  return out;
+}
+
+async function post(file: string | Buffer, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  const form = new FormData();
+  form.append('video', new Blob([typeof file === 'string' ? await readFile(file) : file]), 'clip');
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  const res = await fetch(`${spotter.url}/v1/videos`, { method: 'POST', body: form, headers: { ...KEY, ...headers } });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}
+
+const finalVideo = (id: string) =>
+  until(async () => {
+    const { body } = await getJson(`${spotter.url}/v1/videos/${id}`, KEY);
+    return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+  }, 300_000);
+
+const results = async (id: string) => {
+  const get = (what: string) => fetch(`${spotter.url}/v1/videos/${id}/${what}`, { headers: KEY });
+  const frames = (await (await get('detections')).text()).trim().split('\n').map((l) => JSON.parse(l));
+  return { frames, tracks: (await (await get('tracks')).json()) as any[], counts: (await (await get('counts')).json()) as any, events: (await (await get('events')).json()) as any[], annotated: Buffer.from(await (await get('annotated')).arrayBuffer()) };
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-videos-'));
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const port = (receiver.address() as AddressInfo).port;
+  spotter = await startSpotter(
+    { SPOTTER_API_KEYS: 'video-tenant-0001', SPOTTER_VIDEO_TMP_DIR: path.join(dir, 'work'), SPOTTER_WEBHOOK_SECRET: SECRET, SPOTTER_WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${port}` },
+    { workers: 2 },
+  );
+});
+afterAll(async () => {
+  await spotter?.stop();
+  receiver.close();
+});
+const hookUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/videos`;
+
+describe('videos end to end', () => {
+  it.each(['supervision_walking.mp4', 'degirum_Traffic.mp4', 'bgslibrary_video03.avi', 'intel-car-detection.mp4'])('%s (first 2 s): tracks, counts, events and an annotated MP4', async (name) => {
+    const file = await cut(name, 2);
+    const res = await post(file, { fps: '10', lines: JSON.stringify([{ name: 'middle', points: [[0, 0.5], [1, 0.5]] }]), zones: JSON.stringify([{ name: 'left', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] }]), units: 'normalized', webhook_url: hookUrl() });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toBe(`/v1/videos/${res.body.id}`);
+    const video = await finalVideo(res.body.id);
+    expect(video).toMatchObject({ status: 'succeeded', error: null, progress: { share: 1 }, summary: { annotated: true } });
+    expect(video.progress.segments_done).toBe(video.progress.segments_total);
+    const r = await results(video.id);
+    expect(r.frames).toHaveLength(video.summary.frames);
+    expect(Math.abs(r.frames.length - 20)).toBeLessThanOrEqual(1);
+    expect(r.frames.map((f) => f.frame)).toEqual(r.frames.map((_, i) => i));
+    // Every id of the detections is a track of the list, and the other way round.
+    const ids = new Set(r.frames.flatMap((f) => f.detections.map((d: any) => d.track_id)).filter((t) => t !== null));
+    expect([...ids].sort((a, b) => a - b)).toEqual(r.tracks.map((t) => t.id));
+    expect(r.tracks.length).toBe(video.summary.tracks);
+    // The counts agree with the events they sum.
+    const crossings = r.events.filter((e) => e.type === 'line_crossing');
+    expect(video.summary.line_crossings.middle.in + video.summary.line_crossings.middle.out).toBe(crossings.length);
+    expect(video.summary.zone_visits.left).toBe(r.events.filter((e) => e.type === 'zone_dwell').length);
+    expect(r.counts.times).toHaveLength(r.frames.length);
+    const mp4 = path.join(dir, `${video.id}.mp4`);
+    await writeFile(mp4, r.annotated);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=codec_name,nb_read_packets', '-of', 'csv=p=0', mp4]);
+    const [codec, packets] = stdout.trim().split(',');
+    expect(['h264', 'mpeg4']).toContain(codec);
+    expect(Number(packets)).toBe(r.frames.length);
+    // One signed webhook at the end, carrying the video as GET answers it.
+    const hook = await until(() => hooks.find((h) => JSON.parse(h.body).video.id === video.id));
+    expect(verifyWebhook(SECRET, String(hook.headers['spotter-signature']), hook.body)).toBe(true);
+    expect(JSON.parse(hook.body)).toMatchObject({ event: 'video.succeeded', video: { id: video.id, status: 'succeeded', summary: video.summary } });
+  });
+
+  it('gives the same tracks whether the clip runs as one segment or split on keyframes over the workers', async () => {
+    // The motorway clip has a keyframe every 3 s: 7 s split at 1-s segments give two segments.
+    const file = await cut('degirum_Traffic.mp4', 7);
+    const one = await finalVideo((await post(file, { fps: '10', segment_s: '3600' })).body.id);
+    const split = await finalVideo((await post(file, { fps: '10', segment_s: '1' })).body.id);
+    expect([one.status, split.status]).toEqual(['succeeded', 'succeeded']);
+    expect(one.progress.segments_total).toBe(1);
+    expect(split.progress.segments_total).toBe(2);
+    const a = await results(one.id);
+    const b = await results(split.id);
+    expect(b.frames.map((f) => f.time)).toEqual(a.frames.map((f) => f.time));
+    // Same pictures, same detections; ids may differ only where a track crossed the boundary before it was confirmed.
+    const boxes = (r: typeof a) => r.frames.map((f) => f.detections.map((d: any) => `${d.class_id}:${d.box.x1.toFixed(1)}`).sort().join());
+    expect(boxes(b)).toEqual(boxes(a));
+    expect(Math.abs(b.tracks.length - a.tracks.length)).toBeLessThanOrEqual(2);
+    expect(a.tracks.length).toBeGreaterThan(3);
+  });
+});
+
+describe('spotter video', () => {
+  it('uploads a clip, shows progress, and writes its results', async () => {
+    const file = await cut('intel-car-detection.mp4', 2);
+    const out = path.join(dir, 'cli-out');
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=spotter-source', '--import', 'tsx', 'apps/cli/src/main.ts', 'video', file, '--fps', '5', '--out', out, '--url', spotter.url, '--key', 'video-tenant-0001'], { cwd: root, timeout: 240_000 });
+    expect(stdout).toMatch(/^video [0-9a-f-]{36} succeeded: 10 frames, \d+ tracks/m);
+    expect(stderr).toMatch(/segments/);
+    expect((await readdir(out)).sort()).toEqual(['annotated.mp4', 'counts.json', 'detections.jsonl', 'events.json', 'tracks.json']);
+    expect((await readFile(path.join(out, 'detections.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(10);
+  });
+});
+
+describe('bad clips and requests', () => {
+  it('answers each with a clear error and keeps nothing', async () => {
+    const notVideo = await post(Buffer.from('<html>this is not a clip</html>'));
+    expect(notVideo).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_VIDEO' } } });
+    const whole = await readFile(path.join(CLIPS, 'degirum_Traffic.mp4'));
+    const cutShort = await post(whole.subarray(0, whole.length >> 1));
+    expect(cutShort).toMatchObject({ status: 422, body: { error: { code: 'VIDEO_UNREADABLE' } } });
+    const badFps = await post(await cut('degirum_Traffic.mp4', 2), { fps: 'fast' });
+    expect(badFps.status).toBe(400);
+    const noPart = await fetch(`${spotter.url}/v1/videos`, { method: 'POST', body: new FormData(), headers: KEY });
+    expect(noPart.status).toBe(400);
+    expect((await getJson(`${spotter.url}/v1/videos/00000000-0000-4000-8000-000000000000`, KEY)).status).toBe(404);
+    expect((await getJson(`${spotter.url}/v1/videos/not-an-id/tracks`, KEY)).status).toBe(404);
+    // Uploads being checked are removed, accepted or not.
+    expect((await readdir(path.join(dir, 'work'))).filter((f) => f.startsWith('upload-'))).toEqual([]);
+  });
+});
