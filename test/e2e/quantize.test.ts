@@ -37,7 +37,7 @@ describe('spotter quantize on yolox_nano with coco-val128', () => {
   it('registers a manifest the registry accepts, with its evaluation attached', async () => {
     const registry = await ModelRegistry.load(dir, 'yolox_nano');
     const m = registry.get('yolox_nano_int8');
-    expect(m).toMatchObject({ file: 'yolox_nano_int8.onnx', format: 'yolox', labels: 'coco', input_size: 416, eval_report: 'yolox_nano_int8.eval/report.json' });
+    expect(m).toMatchObject({ file: 'yolox_nano_int8.onnx', format: 'yolox', labels: 'coco', problem: null, eval_report: 'yolox_nano_int8.eval/report.json' });
     const report = JSON.parse(await readFile(path.join(dir, m.eval_report!), 'utf8'));
     // Held out: the 64 odd-indexed images, never a calibration image.
     expect(report.dataset.images).toBe(64);
