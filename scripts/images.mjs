@@ -11,24 +11,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianBase } from './debian-base.mjs';
 import { ensureDependencies, ensureModel, fail, MODEL, root, say } from './lib.mjs';
-import { ensurePodman, podmanEnv, podmanSync } from './podman.mjs';
+import { ensurePodman, imageNames, podmanEnv, podmanSync } from './podman.mjs';
+
+export { imageNames };
 
 const STAND_INS = path.join(root, 'deploy', 'podman');
-const version = (app) => JSON.parse(readFileSync(path.join(root, 'apps', app, 'package.json'), 'utf8')).version;
-
-/** The image names: the Dockerfile's targets as the Kubernetes manifests name them, its build stage, and the stand-ins. */
-export function imageNames() {
-  const s3rver = /^  s3rver@(\d+\.\d+\.\d+):/m.exec(readFileSync(path.join(root, 'pnpm-lock.yaml'), 'utf8'))?.[1];
-  if (!s3rver) fail('pnpm-lock.yaml has no s3rver version');
-  return {
-    build: `localhost/spotter-build:${version('api')}`,
-    api: `localhost/spotter-api:${version('api')}`,
-    worker: `localhost/spotter-worker:${version('worker')}`,
-    redis: 'localhost/spotter-stand-in/redis:bookworm',
-    s3rver: `localhost/spotter-stand-in/s3rver:${s3rver}`,
-    s3rverVersion: s3rver,
-  };
-}
 
 /** The node base the Dockerfile pins (`FROM node:<version>-bookworm-slim AS node`), as a full name. */
 export function nodeBaseName() {

@@ -14,6 +14,22 @@ import { ensureDebianPackage, fail, root, which } from './lib.mjs';
 const PACKAGES = ['podman', 'runc', 'netavark', 'aardvark-dns', 'iptables', 'debootstrap', 'docker-compose'];
 const COMMANDS = ['podman', 'runc', 'iptables', 'debootstrap', 'docker-compose'];
 
+const version = (app) => JSON.parse(readFileSync(path.join(root, 'apps', app, 'package.json'), 'utf8')).version;
+
+/** The image names: the Dockerfile's targets as the Kubernetes manifests name them, its build stage, and the stand-ins. */
+export function imageNames() {
+  const s3rver = /^  s3rver@(\d+\.\d+\.\d+):/m.exec(readFileSync(path.join(root, 'pnpm-lock.yaml'), 'utf8'))?.[1];
+  if (!s3rver) fail('pnpm-lock.yaml has no s3rver version');
+  return {
+    build: `localhost/spotter-build:${version('api')}`,
+    api: `localhost/spotter-api:${version('api')}`,
+    worker: `localhost/spotter-worker:${version('worker')}`,
+    redis: 'localhost/spotter-stand-in/redis:bookworm',
+    s3rver: `localhost/spotter-stand-in/s3rver:${s3rver}`,
+    s3rverVersion: s3rver,
+  };
+}
+
 /** Why images cannot be built and run here, or undefined when they can. */
 export function podmanUnavailable() {
   if (process.platform !== 'linux') return `containers need Linux (this is ${process.platform})`;

@@ -7,9 +7,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { imageNames } from './images.mjs';
 import { freePort, root, say } from './lib.mjs';
-import { driveHealthChecks, engine, podman, podmanEnv, startPodmanService } from './podman.mjs';
+import { driveHealthChecks, engine, imageNames, podman, podmanEnv, startPodmanService } from './podman.mjs';
 
 export const COMPOSE_FILES = ['docker-compose.yml', 'deploy/podman/compose.stand-ins.yml'];
 
