@@ -65,7 +65,7 @@ export class StoredModels {
     const { manifest, bytes, signature } = parsed.data;
     const model: RegisteredModel = { ...manifest, source: 'stored', path: this.files.pathOf(manifest.sha256), version: manifest.version ?? manifest.sha256.slice(0, 12), digest: manifest.sha256, bytes, problem: null, signature };
     if (!manifest.eval_report || !this.reports) return { model, report: null };
-    // Checked when it was added; read again here so that a gate never runs on a report that went missing since.
+    // Checked when it was added; checked again by each process that reads the record, so no gate runs on a report that went missing since.
     const id = manifest.eval_report;
     const text = await this.report(id);
     const read = text === null ? { report: null, problem: `its stored report ${id} does not exist` } : parseEvalReport(text, model, (why) => ({ report: null, problem: `its stored report ${id} ${why}` }));
