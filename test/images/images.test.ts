@@ -197,7 +197,8 @@ describe.skipIf(!!unavailable)('the images, built with podman and run as the com
     try {
       held = await until(async () => {
         await podman(['kill', '--signal', 'CONT', victim.id]);
-        ids.push(...(await submit(8)));
+        // Four uploads at a time, so that jobs wait in the queue: one by one, the victim finished each before it was stopped.
+        ids.push(...(await Promise.all(Array.from({ length: 4 }, () => submit(4)))).flat());
         await until(async () => ((await redis('LLEN', '{spotter}:detect:active')) !== '0' ? true : undefined), 30_000).catch(() => undefined);
         await podman(['kill', '--signal', 'STOP', victim.id]);
         const active = (await redis('LRANGE', '{spotter}:detect:active', '0', '-1')).split('\n').filter(Boolean);
