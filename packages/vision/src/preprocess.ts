@@ -118,19 +118,31 @@ export function fillImageTensor(img: ModelInput, p: Preprocess): Float32Array {
     if (nchw) out.fill(fill, k * plane, (k + 1) * plane);
     else for (let i = k; i < out.length; i += 3) out[i] = fill;
   }
+  const px = img.pixels;
+  const fw = img.fitWidth;
+  if (nchw) {
+    // One pass over the pixels writing all three planes: a third of the reads of a pass per
+    // plane (0.9 ms against 1.3 for a 416x312 picture; docs/performance.md).
+    const [t0, t1, t2] = lut as [Float32Array, Float32Array, Float32Array];
+    const [s0, s1, s2] = src as [number, number, number];
+    for (let y = 0; y < img.fitHeight; y++) {
+      let from = y * fw * 3;
+      let to = (y + img.padY) * W + img.padX;
+      for (const end = to + fw; to < end; to++, from += 3) {
+        out[to] = t0[px[from + s0]!]!;
+        out[to + plane] = t1[px[from + s1]!]!;
+        out[to + 2 * plane] = t2[px[from + s2]!]!;
+      }
+    }
+    return out;
+  }
   for (let k = 0; k < 3; k++) {
     const t = lut[k]!;
     const s = src[k]!;
     for (let y = 0; y < img.fitHeight; y++) {
-      let from = y * img.fitWidth * 3 + s;
-      const row = (y + img.padY) * W + img.padX;
-      if (nchw) {
-        let to = k * plane + row;
-        for (let x = 0; x < img.fitWidth; x++, from += 3) out[to++] = t[img.pixels[from]!]!;
-      } else {
-        let to = row * 3 + k;
-        for (let x = 0; x < img.fitWidth; x++, from += 3, to += 3) out[to] = t[img.pixels[from]!]!;
-      }
+      let from = y * fw * 3 + s;
+      let to = ((y + img.padY) * W + img.padX) * 3 + k;
+      for (let x = 0; x < fw; x++, from += 3, to += 3) out[to] = t[px[from]!]!;
     }
   }
   return out;
