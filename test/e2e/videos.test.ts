@@ -101,6 +101,12 @@ describe('videos end to end', () => {
     const hook = await until(() => hooks.find((h) => JSON.parse(h.body).video.id === video.id));
     expect(verifyWebhook(SECRET, String(hook.headers['spotter-signature']), hook.body)).toBe(true);
     expect(JSON.parse(hook.body)).toMatchObject({ event: 'video.succeeded', video: { id: video.id, status: 'succeeded', summary: video.summary } });
+    // GET shows the delivery.
+    const webhook = await until(async () => {
+      const { body } = await getJson(`${spotter.url}/v1/videos/${video.id}`, KEY);
+      return body.webhook?.state === 'delivered' ? body.webhook : undefined;
+    });
+    expect(webhook).toMatchObject({ url: hookUrl(), attempts: [{ status_code: 200, error: null }] });
   });
 
   it('gives the same tracks whether the clip runs as one segment or split on keyframes over the workers', async () => {
@@ -119,6 +125,29 @@ describe('videos end to end', () => {
     expect(boxes(b)).toEqual(boxes(a));
     expect(Math.abs(b.tracks.length - a.tracks.length)).toBeLessThanOrEqual(2);
     expect(a.tracks.length).toBeGreaterThan(3);
+  });
+});
+
+describe('cancel and erase', () => {
+  it('cancels a video that is not final, then erases it and everything it stored', async () => {
+    const id = (await post(await cut('degirum_Traffic.mp4', 7), { fps: '10', segment_s: '1', webhook_url: hookUrl() })).body.id as string;
+    const remove = () => fetch(`${spotter.url}/v1/videos/${id}`, { method: 'DELETE', headers: KEY });
+    const cancel = await remove();
+    expect(cancel.status).toBe(202);
+    expect(await cancel.json()).toMatchObject({ id, status: 'cancelled', progress: { segments_running: 0 }, summary: null });
+    const hook = await until(() => hooks.find((h) => JSON.parse(h.body).video.id === id));
+    expect(JSON.parse(hook.body)).toMatchObject({ event: 'video.cancelled', video: { status: 'cancelled' } });
+    // Segments a worker had begun run out unseen: their frames are dropped, with the worker's copy of the clip.
+    await until(async () => !(await readdir(path.join(dir, 'work'))).some((f) => f.startsWith(id)) || undefined);
+    expect((await getJson(`${spotter.url}/v1/videos/${id}`, KEY)).body.status).toBe('cancelled');
+    expect((await getJson(`${spotter.url}/v1/videos/${id}/tracks`, KEY)).status).toBe(409);
+    const stored = await readdir(path.join(spotter.storageDir, 'videos', id));
+    expect(stored.sort()).toEqual(['clip', 'video.json']);
+    // Final, it is erased: 204, then gone from storage and from the API.
+    expect((await remove()).status).toBe(204);
+    expect(await readdir(path.join(spotter.storageDir, 'videos', id)).catch(() => [])).toEqual([]);
+    expect((await getJson(`${spotter.url}/v1/videos/${id}`, KEY)).status).toBe(404);
+    expect((await remove()).status).toBe(404);
   });
 });
 

@@ -240,6 +240,11 @@ describe('the API in-process, route by route', () => {
     badClass.append('video', new Blob([clip]), 'traffic.mp4');
     badClass.append('classes', 'unicorn');
     expect((await json('POST /v1/videos', '/v1/videos', { method: 'POST', body: badClass, headers: TENANT })).body.error.code).toBe('UNKNOWN_CLASS');
+    // Another key cannot cancel it; its owner cancels (202), then erases (204).
+    expect((await json('DELETE /v1/videos/:id', `/v1/videos/${id}`, { method: 'DELETE', headers: OTHER })).status).toBe(404);
+    expect((await json('DELETE /v1/videos/:id', `/v1/videos/${id}`, { method: 'DELETE', headers: TENANT })).body).toMatchObject({ status: 'cancelled', webhook: null });
+    expect((await call('DELETE /v1/videos/:id', `/v1/videos/${id}`, { method: 'DELETE', headers: TENANT })).status).toBe(204);
+    expect(await storage.get(`videos/${id}/clip`)).toBeNull();
   });
 
   it('exercised every route the app declares', () => {

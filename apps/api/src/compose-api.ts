@@ -60,7 +60,7 @@ export async function composeApi(config: Config, log: Logger, version: string) {
     log,
     jobs,
     batches,
-    videos: new VideoService({ config, storage, videos: stores.videos, queue: stores.queue, idempotency: stores.idempotency, rollout, registry }),
+    videos: new VideoService({ config, storage, videos: stores.videos, webhooks: stores.webhooks, queue: stores.queue, idempotency: stores.idempotency, rollout, registry, log }),
     monitoring,
     reports: new ReportService(storage),
     oip: new OipService({ config, registry, jobs, liveModel: async () => (await rollout.state()).live }),

@@ -32,7 +32,16 @@ async function readRecord(storage: ObjectStorage, id: string): Promise<VideoReco
 async function endVideo(deps: VideoDeps, record: VideoRecord | null, id: string, status: 'succeeded' | 'failed', outcome: Parameters<VideoStore['finish']>[3]) {
   const ended = await deps.videos.finish(id, status, new Date().toISOString(), outcome);
   if (ended && record?.webhook_url) await deps.queue.enqueueVideoWebhook(id, videoEventOf(status));
-  await rm(path.join(deps.config.videos.tmpDir, `${id}.clip`), { force: true });
+  await dropLocalClip(deps, id);
+}
+
+/** Removes this host's copy of the clip (the video ended, or was cancelled or erased). */
+const dropLocalClip = (deps: VideoDeps, id: string) => rm(path.join(deps.config.videos.tmpDir, `${id}.clip`), { force: true });
+
+/** Whether the video still wants work: not final (cancelled) and not erased. */
+async function stillRunning(deps: VideoDeps, id: string): Promise<boolean> {
+  const s = await deps.videos.get(id);
+  return s !== null && (s.status === 'queued' || s.status === 'running');
 }
 
 const probeOf = (r: VideoRecord): VideoProbe => ({ info: r.video, timeBase: r.probe.time_base, startPts: r.probe.start_pts, frameDurationS: r.probe.frame_duration_s, keyframes: [] });
@@ -55,12 +64,14 @@ async function runSegment(deps: VideoDeps, data: VideoSegmentJobData) {
   const record = await readRecord(deps.storage, data.video_id);
   const plan = record.segments[data.index];
   if (!plan) throw new UnrecoverableError(`video ${data.video_id} has no segment ${data.index}`);
-  await deps.videos.started(record.id, new Date().toISOString());
+  if (!(await deps.videos.started(record.id, plan.index, new Date().toISOString()))) return dropLocalClip(deps, record.id);
   const file = await localClip(deps, record.id);
   const v = deps.config.videos;
   const run = await deps.models.use(record.model, (detector) =>
     trackSegment(v.ffmpeg, { fit: detector.fit, detect: async (img, minScore) => (await detector.detect(img, minScore, 'low')).detections }, { file, probe: probeOf(record), plan, options: record.options, maxPixels: v.maxPixels, stallMs: v.stallMs }),
   );
+  // Cancelled or erased while this segment ran: its frames are not wanted.
+  if (!(await stillRunning(deps, record.id))) return dropLocalClip(deps, record.id);
   await deps.storage.put(storageKeys.video(record.id, `segment-${plan.index}.json`), json(run), 'application/json');
   const answered = run.frames.filter((f) => f.time >= plan.from_s && f.time < plan.until_s).length;
   if (await deps.videos.segmentDone(record.id, plan.index, answered)) await deps.queue.enqueueVideoFinish(record.id);
@@ -121,6 +132,8 @@ export function videoProcessor(deps: VideoDeps) {
   return async (job: Job) => {
     const id = (job.data as { video_id?: string }).video_id ?? 'unknown';
     try {
+      // Cancelled or erased since this job was queued: nothing to do.
+      if (!(await stillRunning(deps, id))) return void (await dropLocalClip(deps, id));
       if (job.name === VideoJobNames.segment) return void (await runSegment(deps, VideoSegmentJobData.parse(job.data)));
       return void (await finishVideo(deps, VideoFinishJobData.parse(job.data)));
     } catch (err) {

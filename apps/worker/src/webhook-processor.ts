@@ -25,7 +25,7 @@ export function webhookProcessor(deps: WebhookDeps & Parameters<typeof deliverVi
     if (job.name === VideoJobNames.webhook) {
       const video = VideoWebhookJobData.parse(job.data);
       try {
-        const status = await deliverVideoWebhook(deps, video);
+        const status = await deliverVideoWebhook(deps, video, last);
         log.info({ video_id: video.video_id, event: video.event, status_code: status, attempt }, 'video webhook delivered');
         return;
       } catch (err) {

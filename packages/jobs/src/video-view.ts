@@ -1,6 +1,6 @@
-import { sampledFrames, VideoRecord, videoLinks, type VideoEvent, type VideoView, type VideoWebhookJobData } from '@spotter/shared';
+import { isRetryable, sampledFrames, WebhookDeliveryError, VideoRecord, videoLinks, type VideoEvent, type VideoView, type VideoWebhookJobData, type WebhookState } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
-import type { StoredVideo, VideoStore } from '@spotter/stores';
+import type { StoredVideo, VideoStore, WebhookStore } from '@spotter/stores';
 import { sendSignedWebhook, type DeliveryPolicy } from '@spotter/webhooks';
 
 /** A video's record in storage, read and checked. */
@@ -9,8 +9,8 @@ export async function loadVideoRecord(storage: ObjectStorage, id: string): Promi
   return bytes ? VideoRecord.parse(JSON.parse(bytes.toString('utf8'))) : null;
 }
 
-/** The video as GET /v1/videos/{id} answers it (and its webhook carries it). */
-export function videoView(record: VideoRecord, s: StoredVideo, publicUrl?: string): VideoView {
+/** The video as GET /v1/videos/{id} answers it (and its webhook carries it, without `webhook`). */
+export function videoView(record: VideoRecord, s: StoredVideo, publicUrl?: string, webhook: WebhookState | null = null): VideoView {
   const total = sampledFrames(record.video.duration_s, record.options.fps, record.video.frames);
   const final = s.status === 'succeeded' || s.status === 'failed' || s.status === 'cancelled';
   return {
@@ -27,26 +27,44 @@ export function videoView(record: VideoRecord, s: StoredVideo, publicUrl?: strin
       frames_done: s.frames_done,
       frames_total: final && s.summary ? s.summary.frames : total,
       segments_done: s.segments_done,
-      segments_running: 0,
+      segments_running: final ? 0 : Math.max(0, s.segments_started - s.segments_done),
       segments_total: s.segments_total,
       share: final ? 1 : Math.min(1, s.frames_done / Math.max(1, total)),
     },
     summary: s.summary,
     error: s.error,
     links: videoLinks(record.id, publicUrl),
-    webhook: null,
+    webhook,
   };
 }
 
 /** The event a final video status announces. */
 export const videoEventOf = (status: 'succeeded' | 'failed' | 'cancelled'): VideoEvent => `video.${status}`;
 
-/** One delivery attempt of a video's final event (the video as GET answers it), signed like job events; throws to have the queue retry. */
-export async function deliverVideoWebhook(deps: { storage: ObjectStorage; videos: VideoStore; policy: DeliveryPolicy; publicUrl: string | undefined }, data: VideoWebhookJobData): Promise<number> {
+/**
+ * One delivery attempt of a video's final event (the video as GET answers it), signed like
+ * job events, each attempt recorded for GET's `webhook`; throws to have the queue retry.
+ */
+export async function deliverVideoWebhook(
+  deps: { storage: ObjectStorage; videos: VideoStore; webhooks: WebhookStore; policy: DeliveryPolicy; publicUrl: string | undefined },
+  data: VideoWebhookJobData,
+  lastAttempt: boolean,
+): Promise<number> {
   const record = await loadVideoRecord(deps.storage, data.video_id);
   const stored = await deps.videos.get(data.video_id);
   if (!record?.webhook_url || !stored) return 0;
+  const url = record.webhook_url;
   const body = JSON.stringify({ event: data.event, video: videoView(record, stored, deps.publicUrl) });
-  return sendSignedWebhook(deps.policy, record.webhook_url, body, `${record.id}.${data.event}`);
+  const at = new Date().toISOString();
+  try {
+    const status = await sendSignedWebhook(deps.policy, url, body, `${record.id}.${data.event}`);
+    await deps.webhooks.record(record.id, url, 'delivered', { at, status_code: status, error: null });
+    return status;
+  } catch (err) {
+    const giveUp = lastAttempt || !isRetryable(err);
+    const statusCode = err instanceof WebhookDeliveryError ? err.statusCode : null;
+    await deps.webhooks.record(record.id, url, giveUp ? 'failed' : 'pending', { at, status_code: statusCode, error: (err as Error).message });
+    throw err;
+  }
 }
 

@@ -103,6 +103,18 @@ export class JobQueue {
     return redisCall(async () => void (await queue.add(VideoJobNames.finish, { video_id: videoId }, { jobId: `video-${videoId}-finish` })));
   }
 
+  /**
+   * Removes a video's segment and finish jobs that no worker holds (a cancel), and with
+   * `webhook` its webhook delivery too (an erasure). Held ones run on and see the video final.
+   */
+  removeVideoJobs(videoId: string, segments: number, { webhook = false } = {}): Promise<void> {
+    const batch = this.detectBatch as unknown as Queue;
+    const ids = [...Array.from({ length: segments }, (_, i) => `video-${videoId}-${i}`), `video-${videoId}-finish`];
+    return redisCall(async () => {
+      await Promise.all([...ids.map((id) => batch.remove(id)), ...(webhook ? [this.webhooks.remove(`video-${videoId}`)] : [])]);
+    });
+  }
+
   /** Schedules the one delivery of a video's final event. */
   enqueueVideoWebhook(videoId: string, event: VideoEvent): Promise<void> {
     const queue = this.webhooks as unknown as Queue;

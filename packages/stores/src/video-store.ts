@@ -1,5 +1,5 @@
 import { ErrorDetail, VideoStatus, VideoSummary, type FinalVideoStatus } from '@spotter/shared';
-import type { RedisKeys } from './keys.js';
+import { TTL, type RedisKeys } from './keys.js';
 import { redisCall, type RedisClient } from './redis-connection.js';
 
 /** What Redis holds of a video: status, times and progress (the record itself is in storage). */
@@ -10,6 +10,8 @@ export interface StoredVideo {
   started_at: string | null;
   finished_at: string | null;
   segments_total: number;
+  /** Segments a worker has begun (each counted once, whatever its retries). */
+  segments_started: number;
   segments_done: number;
   frames_done: number;
   summary: VideoSummary | null;
@@ -39,6 +41,7 @@ export class VideoStore {
         started_at: h.started_at ?? null,
         finished_at: h.finished_at ?? null,
         segments_total: Number(h.segments_total ?? 0),
+        segments_started: Number(h.segments_started ?? 0),
         segments_done: Number(h.segments_done ?? 0),
         frames_done: Number(h.frames_done ?? 0),
         summary: h.summary ? VideoSummary.parse(JSON.parse(h.summary)) : null,
@@ -47,11 +50,18 @@ export class VideoStore {
     });
   }
 
-  /** A segment began: the video is running from its first segment's start. */
-  started(id: string, at: string): Promise<void> {
+  /**
+   * Segment `index` began: the video is running from its first segment's start. False when
+   * the video is final (cancelled) or gone (erased): the segment has nothing to do.
+   */
+  started(id: string, index: number, at: string): Promise<boolean> {
     return redisCall(async () => {
       const key = this.keys.video(id);
+      const status = await this.redis.hget(key, 'status');
+      if (!status || FINAL.has(status)) return false;
       if (await this.redis.hsetnx(key, 'started_at', at)) await this.redis.hset(key, 'status', 'running');
+      if (await this.redis.hsetnx(key, `started:${index}`, at)) await this.redis.hincrby(key, 'segments_started', 1);
+      return true;
     });
   }
 
@@ -81,6 +91,17 @@ export class VideoStore {
       await this.redis.hset(key, ...fields);
       await this.redis.expire(key, this.retentionS);
       return true;
+    });
+  }
+
+  /** Forgets a video (erasure): its hash and its webhook's attempts; a late writer (a webhook attempt) must not bring them back. */
+  erase(id: string): Promise<void> {
+    return redisCall(async () => {
+      await this.redis
+        .multi()
+        .set(this.keys.erased(id), '1', 'EX', TTL.webhookS)
+        .del(this.keys.video(id), this.keys.webhook(id), this.keys.webhookAttempts(id))
+        .exec();
     });
   }
 }

@@ -40,7 +40,14 @@ export const videoPaths = {
       },
     },
   },
-  '/v1/videos/{id}': { get: { summary: 'Status, progress and, once final, summary or error', parameters: [idParam], responses: { 200: { description: 'The video', content: videoJson }, 404: errorResponse('No such video for this key') } } },
+  '/v1/videos/{id}': {
+    get: { summary: 'Status, progress, webhook deliveries and, once final, summary or error', parameters: [idParam], responses: { 200: { description: 'The video', content: videoJson }, 404: errorResponse('No such video for this key') } },
+    delete: {
+      summary: 'Cancel a video that is not final; erase a final one (clip, record, segments, results)',
+      parameters: [idParam],
+      responses: { 202: { description: 'Cancelled: the video, now `cancelled`', content: videoJson }, 204: { description: 'Erased' }, 404: errorResponse('No such video for this key') },
+    },
+  },
   '/v1/videos/{id}/detections': result('Sampled frames with their tracked detections, one JSON object a line', 'application/x-ndjson', schema(VideoFrameLine)),
   '/v1/videos/{id}/tracks': result('The tracks of the whole clip', 'application/json', { type: 'array', items: schema(VideoTrack) }),
   '/v1/videos/{id}/counts': result('Tracked objects per class and per zone in each sampled frame, totals, line crossings', 'application/json', schema(VideoCounts)),

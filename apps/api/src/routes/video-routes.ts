@@ -10,7 +10,7 @@ const RESULTS = {
   annotated: ['annotated.mp4', 'video/mp4'],
 } as const;
 
-/** /v1/videos: create (upload or a key in storage), read status and progress, read the results. */
+/** /v1/videos: create (upload or a key in storage), read status and progress, read the results, cancel or erase. */
 export function videoRoutes(videos: VideoService): Router {
   const r = Router();
 
@@ -25,6 +25,13 @@ export function videoRoutes(videos: VideoService): Router {
 
   r.get('/v1/videos/:id', async (req, res) => {
     res.json(await videos.get(principalOf(res).owner, req.params.id));
+  });
+
+  // Cancels a video that is not final (202 with the cancelled video), erases a final one (204).
+  r.delete('/v1/videos/:id', async (req, res) => {
+    const cancelled = await videos.remove(principalOf(res).owner, req.params.id);
+    if (cancelled) return res.status(202).json(cancelled);
+    res.status(204).end();
   });
 
   for (const [name, [file, type]] of Object.entries(RESULTS)) {

@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { Config } from '@spotter/config';
-import { loadVideoRecord, videoView } from '@spotter/jobs';
+import { loadVideoRecord, videoEventOf, videoView } from '@spotter/jobs';
 import type { ModelRegistry, Rollout } from '@spotter/models';
 import {
   CreateVideoFields,
@@ -18,7 +18,8 @@ import {
   type VideoView,
 } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
-import type { IdempotencyStore, JobQueue, VideoStore } from '@spotter/stores';
+import type { IdempotencyStore, JobQueue, VideoStore, WebhookStore } from '@spotter/stores';
+import type { Logger } from '@spotter/telemetry';
 import { planSegments, probeVideo, sniffVideo, SNIFF_BYTES } from '@spotter/video';
 import { labelsOf } from '@spotter/vision';
 import { readVideoUpload } from '../uploads/video-upload.js';
@@ -28,13 +29,16 @@ export interface VideoServiceDeps {
   config: Config;
   storage: ObjectStorage;
   videos: VideoStore;
+  webhooks: WebhookStore;
   queue: JobQueue;
   idempotency: IdempotencyStore;
   rollout: Rollout;
   registry: ModelRegistry;
+  log: Logger;
 }
 
-type Result = 'detections.jsonl' | 'tracks.json' | 'counts.json' | 'events.json' | 'annotated.mp4';
+const RESULTS = ['detections.jsonl', 'tracks.json', 'counts.json', 'events.json', 'annotated.mp4'] as const;
+type Result = (typeof RESULTS)[number];
 
 /** Resolves classes by label or id against a model's labels. */
 function classIds(classes: CreateVideoFields['classes'], labels: readonly string[]): number[] | null {
@@ -146,12 +150,36 @@ export class VideoService {
     return record;
   }
 
-  /** GET /v1/videos/{id}: status, progress, and once final the summary or the error. */
+  /** GET /v1/videos/{id}: status, progress, the webhook's deliveries, and once final the summary or the error. */
   async get(owner: string, id: string): Promise<VideoView> {
     const record = await this.record(owner, id);
     const stored = await this.deps.videos.get(id);
     if (!stored) throw new VideoNotFoundError(id);
-    return videoView(record, stored, this.deps.config.http.publicUrl);
+    const webhook = record.webhook_url ? await this.deps.webhooks.read(id, record.webhook_url) : null;
+    return videoView(record, stored, this.deps.config.http.publicUrl, webhook);
+  }
+
+  /**
+   * DELETE /v1/videos/{id}: a video that is not final is cancelled (segments not started
+   * leave the queue, running ones finish unseen; webhook `video.cancelled`) and returned; a
+   * final one is erased everywhere (null): clip, record, segments, results, Redis, queue.
+   */
+  async remove(owner: string, id: string): Promise<VideoView | null> {
+    const { storage, videos, queue, log } = this.deps;
+    const record = await this.record(owner, id);
+    if (await videos.finish(id, 'cancelled', new Date().toISOString(), {})) {
+      await queue.removeVideoJobs(id, record.segments.length);
+      if (record.webhook_url) await queue.enqueueVideoWebhook(id, videoEventOf('cancelled'));
+      log.info({ video_id: id, owner, action: 'cancelled' }, 'video cancelled');
+      return this.get(owner, id);
+    }
+    await queue.removeVideoJobs(id, record.segments.length, { webhook: true });
+    await videos.erase(id);
+    const keys = [...RESULTS, ...record.segments.map((s) => `segment-${s.index}.json` as const), 'clip' as const, 'video.json' as const];
+    // The record goes last: until then a retried DELETE finds the video and finishes the job.
+    for (const name of keys) await storage.delete(storageKeys.video(id, name));
+    log.info({ video_id: id, owner, action: 'erased', removed: keys.length }, 'video erased');
+    return null;
   }
 
   /** One of a succeeded video's results, as stored. */
