@@ -84,6 +84,16 @@ describe('videos end to end', () => {
     expect(r.frames).toHaveLength(video.summary.frames);
     expect(Math.abs(r.frames.length - 20)).toBeLessThanOrEqual(1);
     expect(r.frames.map((f) => f.frame)).toEqual(r.frames.map((_, i) => i));
+    // Paged, the frames come back the same, the Link header leading from page to page.
+    const pages: unknown[][] = [];
+    for (let next: string | undefined = `/v1/videos/${video.id}/detections?limit=7`; next; ) {
+      const page = await fetch(`${spotter.url}${next}`, { headers: KEY });
+      pages.push((await page.text()).trim().split('\n').map((l) => JSON.parse(l)));
+      next = /<([^>]+)>; rel="next"/.exec(page.headers.get('link') ?? '')?.[1];
+    }
+    expect(pages.map((p) => p.length)).toEqual(Array.from({ length: Math.ceil(r.frames.length / 7) }, (_, i) => Math.min(7, r.frames.length - i * 7)));
+    expect(pages.flat()).toEqual(r.frames);
+    expect((await getJson(`${spotter.url}/v1/videos/${video.id}/detections?limit=0`, KEY)).body.error.code).toBe('INVALID_REQUEST');
     // Every id of the detections is a track of the list, and the other way round.
     const ids = new Set(r.frames.flatMap((f) => f.detections.map((d: any) => d.track_id)).filter((t) => t !== null));
     expect([...ids].sort((a, b) => a - b)).toEqual(r.tracks.map((t) => t.id));

@@ -2411,10 +2411,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sampled frames with their tracked detections, one JSON object a line */
+        /** Sampled frames with their tracked detections, one JSON object a line; a page with `limit` */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The first sampled frame of the page (its `frame`) */
+                    from_frame?: number;
+                    /** @description Frames in the page; a `Link: rel="next"` header points at the next one */
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -2423,9 +2428,11 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Sampled frames with their tracked detections, one JSON object a line */
+                /** @description The frames of the page */
                 200: {
                     headers: {
+                        /** @description `<...>; rel="next"` while frames remain */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2445,6 +2452,15 @@ export interface paths {
                             frame: number;
                             time: number;
                         };
+                    };
+                };
+                /** @description A bad from_frame or limit */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description No such video for this key */

@@ -133,6 +133,12 @@ export const VideoSummary = z.object({
 });
 export type VideoSummary = z.infer<typeof VideoSummary>;
 
+/** GET /v1/videos/{id}/detections: a page of the sampled frames (all of them without `limit`). */
+export const DetectionsQuery = z.object({
+  from_frame: z.coerce.number().int().min(0).default(0).describe('The first sampled frame of the page (its `frame`)'),
+  limit: z.coerce.number().int().min(1).max(10_000).optional().describe('Frames in the page; a `Link: rel="next"` header points at the next one'),
+});
+
 export const VideoLinks = z.object({ self: z.string(), detections: z.string(), tracks: z.string(), counts: z.string(), events: z.string(), annotated: z.string() });
 
 /** The body of GET /v1/videos/{id}, and the `video` of a video webhook event. */

@@ -10,5 +10,15 @@ export const errorResponse = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
+/** A zod object's fields as optional query parameters, each with its JSON Schema and description. */
+export const queryParams = (s: z.ZodObject) =>
+  Object.entries((schema(s, 'input').properties ?? {}) as Record<string, { description?: string }>).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: property,
+    ...(property.description ? { description: property.description } : {}),
+  }));
+
 export const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 export const windowParams = ['from', 'to'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string', format: 'date-time' } }));

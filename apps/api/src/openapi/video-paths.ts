@@ -1,5 +1,5 @@
-import { CreateVideoFields, VideoCounts, VideoEventItem, VideoFrameLine, VideoTrack } from '@spotter/shared';
-import { errorResponse, idParam, schema } from './common.js';
+import { CreateVideoFields, DetectionsQuery, VideoCounts, VideoEventItem, VideoFrameLine, VideoTrack } from '@spotter/shared';
+import { errorResponse, idParam, queryParams, schema } from './common.js';
 
 const videoJson = { 'application/json': { schema: { $ref: '#/components/schemas/Video' } } };
 const notReady = { 404: errorResponse('No such video for this key'), 409: errorResponse('The video has not succeeded (VIDEO_NOT_READY)') };
@@ -48,7 +48,17 @@ export const videoPaths = {
       responses: { 202: { description: 'Cancelled: the video, now `cancelled`', content: videoJson }, 204: { description: 'Erased' }, 404: errorResponse('No such video for this key') },
     },
   },
-  '/v1/videos/{id}/detections': result('Sampled frames with their tracked detections, one JSON object a line', 'application/x-ndjson', schema(VideoFrameLine)),
+  '/v1/videos/{id}/detections': {
+    get: {
+      summary: 'Sampled frames with their tracked detections, one JSON object a line; a page with `limit`',
+      parameters: [idParam, ...queryParams(DetectionsQuery)],
+      responses: {
+        200: { description: 'The frames of the page', headers: { Link: { schema: { type: 'string' }, description: '`<...>; rel="next"` while frames remain' } }, content: { 'application/x-ndjson': { schema: schema(VideoFrameLine) } } },
+        400: errorResponse('A bad from_frame or limit'),
+        ...notReady,
+      },
+    },
+  },
   '/v1/videos/{id}/tracks': result('The tracks of the whole clip', 'application/json', { type: 'array', items: schema(VideoTrack) }),
   '/v1/videos/{id}/counts': result('Tracked objects per class and per zone in each sampled frame, totals, line crossings', 'application/json', schema(VideoCounts)),
   '/v1/videos/{id}/events': result('Line crossings and zone dwells in time order', 'application/json', { type: 'array', items: schema(VideoEventItem) }),

@@ -1,9 +1,9 @@
 import { Router } from 'express';
+import { DetectionsQuery, parseOrThrow } from '@spotter/shared';
 import { principalOf } from '../middleware/auth.js';
 import type { VideoService } from '../services/video-service.js';
 
 const RESULTS = {
-  detections: ['detections.jsonl', 'application/x-ndjson'],
   tracks: ['tracks.json', 'application/json'],
   counts: ['counts.json', 'application/json'],
   events: ['events.json', 'application/json'],
@@ -32,6 +32,13 @@ export function videoRoutes(videos: VideoService): Router {
     const cancelled = await videos.remove(principalOf(res).owner, req.params.id);
     if (cancelled) return res.status(202).json(cancelled);
     res.status(204).end();
+  });
+
+  r.get('/v1/videos/:id/detections', async (req, res) => {
+    const q = parseOrThrow(DetectionsQuery, req.query, 'query');
+    const { body, next } = await videos.detections(principalOf(res).owner, req.params.id, q.from_frame, q.limit);
+    if (next !== null) res.links({ next: `/v1/videos/${req.params.id}/detections?from_frame=${next}&limit=${q.limit}` });
+    res.type('application/x-ndjson').send(body);
   });
 
   for (const [name, [file, type]] of Object.entries(RESULTS)) {

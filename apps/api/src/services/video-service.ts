@@ -182,6 +182,16 @@ export class VideoService {
     return null;
   }
 
+  /** A page of a succeeded video's frames (JSON Lines, one per sampled frame), and where the next starts when there is one. */
+  async detections(owner: string, id: string, fromFrame: number, limit: number | undefined): Promise<{ body: Buffer; next: number | null }> {
+    const all = await this.result(owner, id, 'detections.jsonl');
+    if (limit === undefined && fromFrame === 0) return { body: all, next: null };
+    const lines = all.toString('utf8').split('\n').filter(Boolean);
+    const end = limit === undefined ? lines.length : Math.min(lines.length, fromFrame + limit);
+    const page = lines.slice(fromFrame, end);
+    return { body: Buffer.from(page.map((l) => `${l}\n`).join('')), next: end < lines.length ? end : null };
+  }
+
   /** One of a succeeded video's results, as stored. */
   async result(owner: string, id: string, name: Result): Promise<Buffer> {
     await this.record(owner, id);
