@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { evalCommand } from '../../apps/cli/src/eval-command.js';
 import { root } from '../../scripts/lib.mjs';
 import { DATASET, getJson, MODEL_DIR, postForm, startSpotter, type Spotter } from '../support/spotter.js';
 
+const run = promisify(execFile);
 const TENANT = 'console-tenant-0001';
 const OTHER = 'console-other-0001';
 const ADMIN = 'console-admin-0001';
@@ -321,6 +324,29 @@ describe('the console against the real stack', () => {
     // Another key's job reads as not found, never as its content.
     await page.goto(`${spotter.url}/console/#/jobs/${otherJobIds[0]}`);
     expect(await page.locator('.error').textContent()).toMatch(/^No job with id/);
+  });
+
+  it('Videos: uploads a clip, follows its progress, plays the annotated clip with the counts chart under it', async () => {
+    const clip = path.join(await mkdtemp(path.join(os.tmpdir(), 'spotter-console-video-')), 'crowd.mp4');
+    await run('ffmpeg', ['-v', 'error', '-nostdin', '-i', path.join(root, '..', 'shared', 'datasets', 'videos', 'supervision_walking.mp4'), '-t', '3', '-c', 'copy', '-y', clip]);
+    const { page } = tenantPage;
+    await page.goto(`${spotter.url}/console/#/videos`);
+    await page.setInputFiles('#video-file', clip);
+    await page.fill('#video-fps', '10');
+    await page.getByRole('button', { name: 'Upload and track' }).click();
+    await page.waitForURL(/#\/videos\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    await page.locator('[data-video-status="succeeded"]').waitFor({ timeout: 120_000 });
+    // The annotated clip plays in the page: Chromium decoded its first frame.
+    await expect.poll(() => page.locator('video[data-role="annotated"]').evaluate((v) => (v as unknown as { videoWidth: number }).videoWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+    await page.locator('[data-role="counts-chart"] canvas').waitFor();
+    const view = (await getJson(`${spotter.url}/v1/videos/${id}`, bearer(TENANT))).body;
+    expect(await page.locator('.status').first().textContent()).toBe(`Done: ${view.summary.frames} frames, ${view.summary.tracks} tracks, ${view.summary.realtime_factor}× realtime.`);
+    expect(view.summary.tracks).toBeGreaterThan(1);
+    await page.screenshot({ path: path.join(SHOTS, 'video.png'), fullPage: true });
+    // A video that is not this key's (or none) reads as a sentence.
+    await page.goto(`${spotter.url}/console/#/videos/00000000-0000-4000-8000-000000000000`);
+    expect(await page.locator('.error').textContent()).toMatch(/^No video with id/);
   });
 
   it('Monitoring: drift table and charts with data after traffic, against a reference built from a window', async () => {

@@ -65,3 +65,20 @@ export function scoreChart(el: HTMLElement, title: string, label: string, times:
     [times, values, flat(warn), flat(alarm)] as AlignedData,
   );
 }
+
+/** Tracked objects of each class in view at each sampled time of a clip (seconds from its start). */
+export function countsChart(el: HTMLElement, times: number[], classes: Record<string, number[]>): () => void {
+  const palette = ['rgb(99, 110, 250)', 'rgb(239, 85, 59)', 'rgb(0, 160, 120)', 'rgb(171, 99, 250)', 'rgb(255, 161, 90)', 'rgb(25, 170, 230)'];
+  const names = Object.keys(classes);
+  return mount(
+    el,
+    {
+      title: 'Tracked objects in view',
+      scales: { x: { time: false }, y: { range: [0, null] } },
+      axes: [{ label: 'seconds', values: (_u, splits) => splits.map((v) => `${v} s`) }, { label: 'objects' }],
+      series: [{ label: 'time', value: (_u, v) => (v === null ? '' : `${v.toFixed(2)} s`) }, ...names.map((n, i) => ({ label: n, stroke: palette[i % palette.length]!, width: 2, points: { show: false } }))],
+    },
+    [times, ...names.map((n) => classes[n]!)] as AlignedData,
+    220,
+  );
+}

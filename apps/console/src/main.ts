@@ -8,11 +8,13 @@ import { modelsPage } from './pages/models-page.js';
 import { monitoringPage } from './pages/monitoring-page.js';
 import { reportsPage } from './pages/reports-page.js';
 import { tryPage } from './pages/try-page.js';
+import { videosPage } from './pages/videos-page.js';
 
 const PAGES: Record<string, { title: string; page: Page }> = {
   try: { title: 'Try', page: tryPage },
   edge: { title: 'Edge', page: edgePage },
   jobs: { title: 'Jobs', page: jobsPage },
+  videos: { title: 'Videos', page: videosPage },
   models: { title: 'Models', page: modelsPage },
   monitoring: { title: 'Monitoring', page: monitoringPage },
   reports: { title: 'Reports', page: reportsPage },
