@@ -16,7 +16,9 @@ import { createRedis, createStores, workerLockOptions } from '@spotter/stores';
 const discard: ObjectStorage = {
   describe: 'discarded (routing benchmark)',
   put: async () => undefined,
+  putFile: async () => undefined,
   get: async () => null,
+  getToFile: async () => false,
   exists: async () => false,
   delete: async () => undefined,
   list: async function* () {},

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '@spotter/config';
@@ -50,11 +50,9 @@ const probeOf = (r: VideoRecord): VideoProbe => ({ info: r.video, timeBase: r.pr
 async function localClip(deps: VideoDeps, id: string): Promise<string> {
   const file = path.join(deps.config.videos.tmpDir, `${id}.clip`);
   if (await stat(file).then(() => true, () => false)) return file;
-  const bytes = await deps.storage.get(storageKeys.video(id, 'clip'));
-  if (!bytes) throw new UnrecoverableError(`video ${id} has no clip in storage`);
   await mkdir(deps.config.videos.tmpDir, { recursive: true });
   const partial = `${file}.${process.pid}.${Date.now()}`;
-  await writeFile(partial, bytes);
+  if (!(await deps.storage.getToFile(storageKeys.video(id, 'clip'), partial))) throw new UnrecoverableError(`video ${id} has no clip in storage`);
   await rename(partial, file);
   return file;
 }
@@ -100,7 +98,7 @@ async function finishVideo(deps: VideoDeps, data: VideoFinishJobData) {
   try {
     const v = config.videos;
     await renderAnnotated(v.ffmpeg, { file, probe: probeOf(record), fps: record.options.fps, frames, events, lines: record.options.lines, zones: record.options.zones, out, maxPixels: v.maxPixels, stallMs: v.stallMs });
-    await storage.put(storageKeys.video(record.id, 'annotated.mp4'), await readFile(out), 'video/mp4');
+    await storage.putFile(storageKeys.video(record.id, 'annotated.mp4'), out, 'video/mp4');
     annotated = true;
   } catch (err) {
     deps.log.warn({ video_id: record.id, err: (err as Error).message }, 'annotated video not made');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { DependencyUnavailableError } from '@spotter/shared';
@@ -61,6 +61,22 @@ export class FileStorage implements ObjectStorage {
       }
       await rename(tmp, p);
     });
+  }
+
+  async putFile(key: string, file: string, _contentType?: string): Promise<void> {
+    const p = this.pathOf(key);
+    await unavailableOnError(async () => {
+      await mkdir(path.dirname(p), { recursive: true });
+      // Copied beside the target, then renamed: readers never see a half-written object.
+      const tmp = `${p}.${randomUUID()}.tmp`;
+      await copyFile(file, tmp);
+      await rename(tmp, p);
+    });
+  }
+
+  async getToFile(key: string, file: string): Promise<boolean> {
+    const p = this.pathOf(key);
+    return unavailableOnError(() => copyFile(p, file).then(() => true, (err: unknown) => (isMissing(err) ? false : Promise.reject(err))));
   }
 
   async get(key: string): Promise<Buffer | null> {

@@ -9,6 +9,10 @@ export interface ObjectStorage {
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   /** The object's bytes, or null when there is no such key. */
   get(key: string): Promise<Buffer | null>;
+  /** Stores a local file's bytes, read as a stream: a large object (a clip) is never held in memory. */
+  putFile(key: string, file: string, contentType: string): Promise<void>;
+  /** Writes the object to a local file as a stream; false (and no file) when there is no such key. */
+  getToFile(key: string, file: string): Promise<boolean>;
   /** Whether the key exists, without reading it. */
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;

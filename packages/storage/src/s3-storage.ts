@@ -10,6 +10,10 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DependencyUnavailableError } from '@spotter/shared';
 import type { StorageConfig } from '@spotter/config';
 import { assertValidKey, assertValidPrefix, type ObjectStorage, type StoredObject } from './object-storage.js';
@@ -33,6 +37,11 @@ export class S3Storage implements ObjectStorage {
       // Fail a call to an endpoint that hangs instead of holding a request or a job forever.
       requestHandler: { connectionTimeout: 3000, requestTimeout: 30_000 },
       maxAttempts: 2,
+      // Checksums only where S3 requires them: by default a streamed body goes out
+      // aws-chunked with a trailing checksum, which S3-protocol servers other than AWS
+      // (s3rver here, older MinIO and Ceph) store as the object's bytes.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
     });
     this.describe = `s3://${cfg.bucket}/${cfg.prefix}${cfg.endpoint ? ` at ${cfg.endpoint}` : ''}`;
   }
@@ -55,6 +64,16 @@ export class S3Storage implements ObjectStorage {
   }
 
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
+    await this.putBody(key, body, contentType);
+  }
+
+  async putFile(key: string, file: string, contentType: string): Promise<void> {
+    const { size } = await stat(file);
+    // A stream needs its length up front (one PUT, no multipart: clips are bounded well under S3's 5 GB).
+    await this.putBody(key, createReadStream(file), contentType, size);
+  }
+
+  private async putBody(key: string, body: Buffer | Readable, contentType: string, length?: number): Promise<void> {
     const Key = this.objectKey(key);
     const sse = this.cfg.sse;
     await this.call(() =>
@@ -64,9 +83,28 @@ export class S3Storage implements ObjectStorage {
           Key,
           Body: body,
           ContentType: contentType,
+          ...(length !== undefined ? { ContentLength: length } : {}),
           ...(sse ? { ServerSideEncryption: sse.type, ...(sse.kmsKeyId ? { SSEKMSKeyId: sse.kmsKeyId } : {}) } : {}),
         }),
       ),
+    );
+  }
+
+  async getToFile(key: string, file: string): Promise<boolean> {
+    const Key = this.objectKey(key);
+    return this.call(
+      async () => {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.cfg.bucket, Key }));
+        if (!out.Body) return false;
+        try {
+          await pipeline(out.Body as Readable, createWriteStream(file));
+        } catch (err) {
+          await rm(file, { force: true });
+          throw err;
+        }
+        return true;
+      },
+      () => false,
     );
   }
 

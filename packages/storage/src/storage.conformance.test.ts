@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -44,6 +44,22 @@ describe.each(adapters)('%s storage', (_name, make) => {
     await storage.delete(storageKeys.image(id)); // deleting twice is fine
     expect(await storage.exists(storageKeys.result(id))).toBe(true);
     expect(await storage.exists(storageKeys.image(id))).toBe(false);
+  });
+
+  it('stores a local file and writes an object to one as streams; a missing key writes nothing', async () => {
+    const storage = await make();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-files-'));
+    const id = randomUUID();
+    // Larger than one stream chunk (64 KiB) many times over, as a clip is.
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    await writeFile(path.join(dir, 'in'), bytes);
+    await storage.putFile(storageKeys.video(id, 'clip'), path.join(dir, 'in'), 'application/octet-stream');
+    expect((await storage.get(storageKeys.video(id, 'clip')))?.equals(bytes)).toBe(true);
+    expect(await storage.getToFile(storageKeys.video(id, 'clip'), path.join(dir, 'out'))).toBe(true);
+    expect((await readFile(path.join(dir, 'out'))).equals(bytes)).toBe(true);
+    expect(await storage.getToFile(storageKeys.video(randomUUID(), 'clip'), path.join(dir, 'none'))).toBe(false);
+    expect((await readdir(dir)).sort()).toEqual(['in', 'out']);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('lists the objects under a folder, with their sizes, and nothing outside it', async () => {

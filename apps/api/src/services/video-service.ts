@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { Config } from '@spotter/config';
@@ -67,12 +67,11 @@ export class VideoService {
     const { source, ...fields } = parseOrThrow(CreateVideoFromKey, body);
     const root = this.deps.config.batches.prefixRoot;
     if (!source.key.startsWith(root) || source.key.includes('..')) throw new ValidationError(`source.key must be below ${root}`, 'INVALID_SOURCE');
-    const bytes = await this.deps.storage.get(source.key);
-    if (!bytes) throw new ValidationError(`no object at ${source.key}`, 'SOURCE_NOT_FOUND');
-    if (bytes.length > this.deps.config.videos.maxBytes) throw new ValidationError(`the clip is larger than ${this.deps.config.videos.maxBytes} bytes (SPOTTER_VIDEO_MAX_BYTES)`, 'PAYLOAD_TOO_LARGE');
     return this.withLocalFile(async (file) => {
-      await writeFile(file, bytes);
-      return this.accept(owner, file, bytes.length, fields, 'storage', idempotencyKey);
+      if (!(await this.deps.storage.getToFile(source.key, file))) throw new ValidationError(`no object at ${source.key}`, 'SOURCE_NOT_FOUND');
+      const { size } = await stat(file);
+      if (size > this.deps.config.videos.maxBytes) throw new ValidationError(`the clip is larger than ${this.deps.config.videos.maxBytes} bytes (SPOTTER_VIDEO_MAX_BYTES)`, 'PAYLOAD_TOO_LARGE');
+      return this.accept(owner, file, size, fields, 'storage', idempotencyKey);
     });
   }
 
@@ -133,7 +132,7 @@ export class VideoService {
         segments: planSegments(probe.keyframes, probe.info.duration_s, segmentS, v.overlapS),
         webhook_url: fields.webhook_url ?? null,
       };
-      await storage.put(storageKeys.video(id, 'clip'), await readFile(file), 'application/octet-stream');
+      await storage.putFile(storageKeys.video(id, 'clip'), file, 'application/octet-stream');
       await storage.put(storageKeys.video(id, 'video.json'), Buffer.from(JSON.stringify(record)), 'application/json');
       await videos.create(id, owner, record.segments.length, record.created_at);
       await queue.enqueueVideoSegments(id, record.segments.length);
