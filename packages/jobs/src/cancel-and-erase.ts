@@ -25,8 +25,9 @@ export async function cancelJob(deps: LifecycleDeps, data: DetectJobData): Promi
 export async function eraseJob(deps: LifecycleDeps & { profiles: ProfileStore }, record: JobRecord): Promise<string[]> {
   const id = record.job.id;
   if (!record.job.finished_at) throw new JobNotFoundError(id);
-  const removed = [...(await deps.files.deletePictures(record)), ...(await deps.files.deleteRecords(id))];
+  // The mark first: a writer that lands after the files are gone sees it and takes its write back.
   await deps.jobs.erase({ id, owner: record.owner });
+  const removed = [...(await deps.files.deletePictures(record)), ...(await deps.files.deleteRecords(id))];
   await deps.queue.forget(id);
   await deps.profiles.forgetFeedback(id);
   return [...removed, 'redis:job', 'redis:webhook', 'queue:entries', 'redis:feedback-marker'];

@@ -3,6 +3,7 @@ import type { BatchStore, JobStore, WebhookStore } from '@spotter/stores';
 import { sendSignedWebhook, type DeliveryPolicy } from '@spotter/webhooks';
 import type { BatchFiles } from './batch-files.js';
 import { batchView, recount } from './batch-view.js';
+import { saveResultUnlessErased } from './finalize-job.js';
 import type { JobFiles } from './job-files.js';
 
 export interface WebhookDeps {
@@ -42,7 +43,7 @@ export async function deliverJobWebhook(deps: WebhookDeps, data: WebhookJobData,
   // The outbox entry may only close once the record is stored (the worker stores it after
   // answering, and may have died in between).
   const closeOutbox = async () => {
-    if (inRedis && !(await deps.files.hasResult(data.job_id))) await deps.files.saveResult(inRedis);
+    if (inRedis && !(await deps.files.hasResult(data.job_id))) await saveResultUnlessErased(deps, inRedis);
     await deps.files.deletePending(data.job_id);
   };
   const url = record.webhook_url;

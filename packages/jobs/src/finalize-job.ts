@@ -66,7 +66,7 @@ export async function claimFinal(deps: LifecycleDeps, data: DetectJobData, recor
  */
 export async function storeFinal(deps: LifecycleDeps, data: DetectJobData, { claimed, record }: Claim, opts: FinalizeOptions = {}): Promise<boolean> {
   try {
-    await inSpan('result write', { attributes: { 'spotter.job.id': data.id } }, () => deps.files.saveResult(record));
+    await inSpan('result write', { attributes: { 'spotter.job.id': data.id } }, () => saveResultUnlessErased(deps, record));
     if (!record.webhook_url) await deps.files.deletePending(data.id);
     if (claimed && deps.retention !== 'keep' && deps.retention.keepMs === 0 && !opts.keepImage) await deps.files.deletePictures(record);
     return true;
@@ -74,6 +74,17 @@ export async function storeFinal(deps: LifecycleDeps, data: DetectJobData, { cla
     if (err instanceof DependencyUnavailableError) return false;
     throw err;
   }
+}
+
+/**
+ * Writes a final record to storage, unless the job is erased by then: the erasure marks the
+ * job in Redis before it deletes the files, so a write that lands after the deletion sees
+ * the mark and takes the record back out (a late writer: the worker's store after a quick
+ * erase, a webhook delivery closing its outbox entry, the reconciler).
+ */
+export async function saveResultUnlessErased(deps: Pick<LifecycleDeps, 'jobs' | 'files'>, record: JobRecord): Promise<void> {
+  await deps.files.saveResult(record);
+  if (await deps.jobs.isErased(record.job.id)) await deps.files.deleteRecords(record.job.id);
 }
 
 /** The last item of a batch ended: schedule the batch's one final event, or close its outbox entry. */

@@ -1,7 +1,7 @@
 import { eventOf, failedRecord, JobErasedError, JobRecord } from '@spotter/shared';
 import type { BatchStore, WebhookStore } from '@spotter/stores';
 import { recount } from './batch-view.js';
-import { announceBatch, finalizeJob, type LifecycleDeps } from './finalize-job.js';
+import { announceBatch, finalizeJob, saveResultUnlessErased, type LifecycleDeps } from './finalize-job.js';
 
 export interface ReconcileReport {
   /** Outbox entries looked at. */
@@ -49,7 +49,7 @@ async function reconcileJob(deps: ReconcileDeps, id: string, acceptedBefore: num
   if (stored?.record) {
     const record = stored.record;
     // An entry can stay for an hour while its webhook is retried: write the record once, not every pass.
-    if (!(await deps.files.hasResult(id))) await deps.files.saveResult(record);
+    if (!(await deps.files.hasResult(id))) await saveResultUnlessErased(deps, record);
     if (record.webhook_url) {
       const delivery = await deps.queue.webhookState(id);
       if (delivery === 'in-flight') return null;
