@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '@spotter/config';
 import { loadVideoRecord, videoEventOf } from '@spotter/jobs';
-import { SpotterError, VideoFinishJobData, VideoJobNames, VideoSegmentJobData, type VideoRecord, type VideoSummary } from '@spotter/shared';
+import { isFinal, SpotterError, VideoFinishJobData, VideoJobNames, VideoSegmentJobData, type VideoRecord, type VideoSummary } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { JobQueue, VideoStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
@@ -41,7 +41,7 @@ const dropLocalClip = (deps: VideoDeps, id: string) => rm(path.join(deps.config.
 /** Whether the video still wants work: not final (cancelled) and not erased. */
 async function stillRunning(deps: VideoDeps, id: string): Promise<boolean> {
   const s = await deps.videos.get(id);
-  return s !== null && (s.status === 'queued' || s.status === 'running');
+  return s !== null && !isFinal(s.status);
 }
 
 const probeOf = (r: VideoRecord): VideoProbe => ({ info: r.video, timeBase: r.probe.time_base, startPts: r.probe.start_pts, frameDurationS: r.probe.frame_duration_s, keyframes: [] });
@@ -68,9 +68,15 @@ async function runSegment(deps: VideoDeps, data: VideoSegmentJobData) {
   const run = await deps.models.use(record.model, (detector) =>
     trackSegment(v.ffmpeg, { fit: detector.fit, detect: async (img, minScore) => (await detector.detect(img, minScore, 'low')).detections }, { file, probe: probeOf(record), plan, options: record.options, maxPixels: v.maxPixels, stallMs: v.stallMs }),
   );
-  // Cancelled or erased while this segment ran: its frames are not wanted.
-  if (!(await stillRunning(deps, record.id))) return dropLocalClip(deps, record.id);
-  await deps.storage.put(storageKeys.video(record.id, `segment-${plan.index}.json`), json(run), 'application/json');
+  const key = storageKeys.video(record.id, `segment-${plan.index}.json`);
+  await deps.storage.put(key, json(run), 'application/json');
+  // Cancelled or erased while this segment ran: its frames are not wanted. Checked after the
+  // write, as the erasure removes the video in Redis before its files: a write that lands
+  // after those are gone is taken back here.
+  if (!(await stillRunning(deps, record.id))) {
+    await deps.storage.delete(key);
+    return dropLocalClip(deps, record.id);
+  }
   const answered = run.frames.filter((f) => f.time >= plan.from_s && f.time < plan.until_s).length;
   if (await deps.videos.segmentDone(record.id, plan.index, answered)) await deps.queue.enqueueVideoFinish(record.id);
   deps.log.info({ video_id: record.id, segment: plan.index, frames: run.frames.length }, 'video segment done');

@@ -1,4 +1,4 @@
-import { isRetryable, sampledFrames, WebhookDeliveryError, VideoRecord, videoLinks, type VideoEvent, type VideoView, type VideoWebhookJobData, type WebhookState } from '@spotter/shared';
+import { isFinal, isRetryable, sampledFrames, WebhookDeliveryError, VideoRecord, videoLinks, type VideoEvent, type VideoView, type VideoWebhookJobData, type WebhookState } from '@spotter/shared';
 import { storageKeys, type ObjectStorage } from '@spotter/storage';
 import type { StoredVideo, VideoStore, WebhookStore } from '@spotter/stores';
 import { sendSignedWebhook, type DeliveryPolicy } from '@spotter/webhooks';
@@ -12,7 +12,7 @@ export async function loadVideoRecord(storage: ObjectStorage, id: string): Promi
 /** The video as GET /v1/videos/{id} answers it (and its webhook carries it, without `webhook`). */
 export function videoView(record: VideoRecord, s: StoredVideo, publicUrl?: string, webhook: WebhookState | null = null): VideoView {
   const total = sampledFrames(record.video.duration_s, record.options.fps, record.video.frames);
-  const final = s.status === 'succeeded' || s.status === 'failed' || s.status === 'cancelled';
+  const final = isFinal(s.status);
   return {
     id: record.id,
     status: s.status,

@@ -316,12 +316,12 @@ export class JobStore {
     });
   }
 
-  /** Forgets a job entirely (erasure), and marks it so that no late writer brings it back. */
   /** Whether the job was erased (its erasure mark is there): a late writer must not bring it back. */
   isErased(id: string): Promise<boolean> {
     return redisCall(async () => (await this.redis.exists(this.keys.erased(id))) === 1);
   }
 
+  /** Forgets a job entirely (erasure), and marks it so that no late writer brings it back. */
   erase(data: Pick<DetectJobData, 'id' | 'owner'>): Promise<void> {
     return redisCall(async () => {
       await this.redis

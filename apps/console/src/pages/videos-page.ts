@@ -1,10 +1,8 @@
-import type { VideoCounts, VideoView } from '@spotter/shared';
+import { isFinal, type VideoCounts, type VideoView } from '@spotter/shared';
 import { api, apiFetch, messageOf } from '../api.js';
 import { countsChart } from '../charts.js';
 import { errorBox, h, liveRegion, replace, table } from '../dom.js';
 import type { Page } from '../page.js';
-
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** Videos: upload a clip (#/videos), then follow it to its annotated clip and counts (#/videos/<id>). */
 export const videosPage: Page = (root, [id]) => {
@@ -55,7 +53,7 @@ async function follow(root: HTMLElement, id: string, signal: AbortSignal, stops:
   replace(root, h('h1', {}, 'Video'), h('p', {}, h('a', { href: '#/videos' }, 'Upload another clip')), status, bar, result);
   try {
     let video = await api<VideoView>(`/v1/videos/${encodeURIComponent(id)}`, { signal });
-    while (!FINAL.has(video.status)) {
+    while (!isFinal(video.status)) {
       const p = video.progress;
       bar.value = p.share;
       status.textContent = `${video.status}: ${p.frames_done} of ${p.frames_total} frames, ${p.segments_done} of ${p.segments_total} segments done, ${p.segments_running} running.`;
