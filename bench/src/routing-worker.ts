@@ -19,7 +19,7 @@ const discard: ObjectStorage = {
   putFile: async () => undefined,
   get: async () => null,
   getToFile: async () => false,
-  exists: async () => false,
+  size: async () => null,
   delete: async () => undefined,
   list: async function* () {},
   check: async () => undefined,

@@ -54,6 +54,8 @@ describe('the API in-process, route by route', () => {
       SPOTTER_ADMIN_KEYS: 'app-admin-00001',
       SPOTTER_METRICS_TOKEN: 'app-metrics-token-0001',
       SPOTTER_PREDICT_TIMEOUT_MS: '300',
+      // Above the 2 MB clip the video test sends, below the 3 MB object it must refuse.
+      SPOTTER_VIDEO_MAX_BYTES: String(2.5 * 1024 ** 2),
       LOG_LEVEL: 'silent',
     });
     const api = await composeApi(config, createLogger('spotter-api', 'silent'), 'test');
@@ -236,6 +238,11 @@ describe('the API in-process, route by route', () => {
     expect(fromKey).toMatchObject({ status: 202, body: { source: 'storage', options: { fps: 0 } } });
     const outside = await json('POST /v1/videos', '/v1/videos', { method: 'POST', headers: { ...TENANT, 'content-type': 'application/json' }, body: JSON.stringify({ source: { key: 'videos/x/clip' } }) });
     expect([outside.status, outside.body.error.code]).toEqual([400, 'INVALID_SOURCE']);
+    const fromIntake = (key: string) => json('POST /v1/videos', '/v1/videos', { method: 'POST', headers: { ...TENANT, 'content-type': 'application/json' }, body: JSON.stringify({ source: { key } }) });
+    expect((await fromIntake('intake/clips/none.mp4')).body.error.code).toBe('SOURCE_NOT_FOUND');
+    await storage.put('intake/clips/large.mp4', Buffer.concat([clip, Buffer.alloc(1024 ** 2)]), 'video/mp4');
+    const large = await fromIntake('intake/clips/large.mp4');
+    expect([large.status, large.body.error]).toEqual([400, { code: 'PAYLOAD_TOO_LARGE', message: `the clip is larger than ${2.5 * 1024 ** 2} bytes (SPOTTER_VIDEO_MAX_BYTES)` }]);
     const badClass = new FormData();
     badClass.append('video', new Blob([clip]), 'traffic.mp4');
     badClass.append('classes', 'unicorn');

@@ -98,13 +98,13 @@ describe('a detect job, stage by stage', () => {
     // The answer holds in Redis at once; the stored copy and the counts come after the
     // answer, and until then the outbox keeps the job.
     expect((await stores.jobs.get(data.id))?.record?.job).toEqual(done.record.job);
-    expect(await storage.exists(storageKeys.pending(data.id))).toBe(true);
-    expect(await storage.exists(storageKeys.result(data.id))).toBe(false);
+    expect(await storage.size(storageKeys.pending(data.id))).not.toBeNull();
+    expect(await storage.size(storageKeys.result(data.id))).toBeNull();
     expect(await counted()).toBe(before);
     release();
     await after.drain();
     expect(JSON.parse((await storage.get(storageKeys.result(data.id)))!.toString()).job).toEqual(done.record.job);
-    expect(await storage.exists(storageKeys.pending(data.id))).toBe(false);
+    expect(await storage.size(storageKeys.pending(data.id))).toBeNull();
     expect(await counted()).toBe(before + 1);
     // A takeover of a job that already ended completes from its record and computes nothing.
     const again = await handleDetectJob(deps(), data, { failed: 0, crashed: 1 }, new Date());

@@ -53,8 +53,8 @@ export class JobFiles {
     return this.storage.put(storageKeys.result(record.job.id), Buffer.from(JSON.stringify(record)), 'application/json');
   }
 
-  hasResult(id: string): Promise<boolean> {
-    return this.storage.exists(storageKeys.result(id));
+  async hasResult(id: string): Promise<boolean> {
+    return (await this.storage.size(storageKeys.result(id))) !== null;
   }
 
   async loadResult(id: string): Promise<JobRecord | null> {

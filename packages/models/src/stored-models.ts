@@ -75,7 +75,7 @@ export class StoredModels {
   /** Stores the file (unless a model already stored it) and then the record. */
   async put(manifest: ModelManifest & { sha256: string }, signature: ModelSignature | null, bytes: Uint8Array, by: string | null): Promise<void> {
     const fileKey = storageKeys.modelFile(manifest.sha256);
-    if (!(await this.storage.exists(fileKey))) await this.storage.put(fileKey, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'application/octet-stream');
+    if ((await this.storage.size(fileKey)) === null) await this.storage.put(fileKey, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'application/octet-stream');
     const record: StoredModel = { manifest, signature, bytes: bytes.length, added_at: new Date().toISOString(), added_by: by };
     await this.storage.put(storageKeys.model(manifest.name), Buffer.from(JSON.stringify(record, null, 2)), 'application/json');
   }

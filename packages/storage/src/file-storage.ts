@@ -84,9 +84,9 @@ export class FileStorage implements ObjectStorage {
     return unavailableOnError(() => readFile(p).catch((err: unknown) => (isMissing(err) ? null : Promise.reject(err))));
   }
 
-  async exists(key: string): Promise<boolean> {
+  async size(key: string): Promise<number | null> {
     const p = this.pathOf(key);
-    return unavailableOnError(() => stat(p).then(() => true, (err: unknown) => (isMissing(err) ? false : Promise.reject(err))));
+    return unavailableOnError(() => stat(p).then((s) => s.size, (err: unknown) => (isMissing(err) ? null : Promise.reject(err))));
   }
 
   async delete(key: string): Promise<void> {

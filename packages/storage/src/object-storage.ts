@@ -13,8 +13,8 @@ export interface ObjectStorage {
   putFile(key: string, file: string, contentType: string): Promise<void>;
   /** Writes the object to a local file as a stream; false (and no file) when there is no such key. */
   getToFile(key: string, file: string): Promise<boolean>;
-  /** Whether the key exists, without reading it. */
-  exists(key: string): Promise<boolean>;
+  /** The object's size in bytes without reading it, or null when there is no such key. */
+  size(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix` (a folder such as `pending/`), in no particular order. */
   list(prefix: string): AsyncIterable<StoredObject>;
@@ -41,6 +41,10 @@ export function assertValidPrefix(prefix: string): void {
   if (!PREFIX.test(prefix) || prefix.includes('..')) throw new Error(`invalid storage prefix ${JSON.stringify(prefix)}`);
 }
 
+/** The results of a succeeded video, as the finish writes them and the API serves them. */
+export const VIDEO_RESULTS = ['detections.jsonl', 'tracks.json', 'counts.json', 'events.json', 'annotated.mp4'] as const;
+export type VideoResult = (typeof VIDEO_RESULTS)[number];
+
 /** Every key Spotter writes, in one place. */
 export const storageKeys = {
   image: (id: string) => `images/${id}`,
@@ -63,7 +67,7 @@ export const storageKeys = {
   /** A registered model's .onnx file, by its sha256: shared by every model registered with it. */
   modelFile: (sha256: string) => `modelfiles/${sha256}.onnx`,
   /** A video's objects: the clip, its record, each segment's tracks, and the results. */
-  video: (id: string, file: 'clip' | 'video.json' | `segment-${number}.json` | 'detections.jsonl' | 'tracks.json' | 'counts.json' | 'events.json' | 'annotated.mp4') => `videos/${id}/${file}`,
+  video: (id: string, file: 'clip' | 'video.json' | `segment-${number}.json` | VideoResult) => `videos/${id}/${file}`,
   /** The id in a key of one of the folders above (`batch.<id>` for a batch's outbox entry). */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1).replace(/\.(json|jpg)$/, ''),
 };

@@ -119,14 +119,11 @@ export class S3Storage implements ObjectStorage {
     );
   }
 
-  async exists(key: string): Promise<boolean> {
+  async size(key: string): Promise<number | null> {
     const Key = this.objectKey(key);
     return this.call(
-      async () => {
-        await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key }));
-        return true;
-      },
-      () => false,
+      async () => (await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key }))).ContentLength ?? 0,
+      () => null,
     );
   }
 

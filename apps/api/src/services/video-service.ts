@@ -17,7 +17,7 @@ import {
   type VideoRecord,
   type VideoView,
 } from '@spotter/shared';
-import { storageKeys, type ObjectStorage } from '@spotter/storage';
+import { storageKeys, VIDEO_RESULTS, type ObjectStorage, type VideoResult } from '@spotter/storage';
 import type { IdempotencyStore, JobQueue, VideoStore, WebhookStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
 import { planSegments, probeVideo, sniffVideo, SNIFF_BYTES } from '@spotter/video';
@@ -37,8 +37,6 @@ export interface VideoServiceDeps {
   log: Logger;
 }
 
-const RESULTS = ['detections.jsonl', 'tracks.json', 'counts.json', 'events.json', 'annotated.mp4'] as const;
-type Result = (typeof RESULTS)[number];
 
 /** Resolves classes by label or id against a model's labels. */
 function classIds(classes: CreateVideoFields['classes'], labels: readonly string[]): number[] | null {
@@ -67,11 +65,18 @@ export class VideoService {
     const { source, ...fields } = parseOrThrow(CreateVideoFromKey, body);
     const root = this.deps.config.batches.prefixRoot;
     if (!source.key.startsWith(root) || source.key.includes('..')) throw new ValidationError(`source.key must be below ${root}`, 'INVALID_SOURCE');
+    const max = this.deps.config.videos.maxBytes;
+    const tooLarge = () => new ValidationError(`the clip is larger than ${max} bytes (SPOTTER_VIDEO_MAX_BYTES)`, 'PAYLOAD_TOO_LARGE');
+    // Sized before it is fetched: a clip past the limit is refused without a byte of it read.
+    const size = await this.deps.storage.size(source.key);
+    if (size === null) throw new ValidationError(`no object at ${source.key}`, 'SOURCE_NOT_FOUND');
+    if (size > max) throw tooLarge();
     return this.withLocalFile(async (file) => {
       if (!(await this.deps.storage.getToFile(source.key, file))) throw new ValidationError(`no object at ${source.key}`, 'SOURCE_NOT_FOUND');
-      const { size } = await stat(file);
-      if (size > this.deps.config.videos.maxBytes) throw new ValidationError(`the clip is larger than ${this.deps.config.videos.maxBytes} bytes (SPOTTER_VIDEO_MAX_BYTES)`, 'PAYLOAD_TOO_LARGE');
-      return this.accept(owner, file, size, fields, 'storage', idempotencyKey);
+      // The object may have been replaced since it was sized: the copy is what is checked.
+      const { size: bytes } = await stat(file);
+      if (bytes > max) throw tooLarge();
+      return this.accept(owner, file, bytes, fields, 'storage', idempotencyKey);
     });
   }
 
@@ -160,7 +165,7 @@ export class VideoService {
 
   /**
    * DELETE /v1/videos/{id}: a video that is not final is cancelled (segments not started
-   * leave the queue, running ones finish unseen; webhook `video.cancelled`) and returned; a
+   * leave the queue, running ones stop within about a second; webhook `video.cancelled`) and returned; a
    * final one is erased everywhere (null): clip, record, segments, results, Redis, queue.
    */
   async remove(owner: string, id: string): Promise<VideoView | null> {
@@ -174,7 +179,7 @@ export class VideoService {
     }
     await queue.removeVideoJobs(id, record.segments.length, { webhook: true });
     await videos.erase(id);
-    const keys = [...RESULTS, ...record.segments.map((s) => `segment-${s.index}.json` as const), 'clip' as const, 'video.json' as const];
+    const keys = [...VIDEO_RESULTS, ...record.segments.map((s) => `segment-${s.index}.json` as const), 'clip' as const, 'video.json' as const];
     // The record goes last: until then a retried DELETE finds the video and finishes the job.
     for (const name of keys) await storage.delete(storageKeys.video(id, name));
     log.info({ video_id: id, owner, action: 'erased', removed: keys.length }, 'video erased');
@@ -192,7 +197,7 @@ export class VideoService {
   }
 
   /** One of a succeeded video's results, as stored. */
-  async result(owner: string, id: string, name: Result): Promise<Buffer> {
+  async result(owner: string, id: string, name: VideoResult): Promise<Buffer> {
     await this.record(owner, id);
     const s = await this.deps.videos.get(id);
     if (s?.status !== 'succeeded') throw new VideoNotReadyError(`video ${id} is ${s?.status ?? 'gone'}; results are there once it has succeeded`);
