@@ -211,6 +211,23 @@ describe('cancel and erase', () => {
   });
 });
 
+describe('cancel a running video', () => {
+  it('stops the segment in progress at the cancel, not at its end, and keeps none of its frames', async () => {
+    // The whole clip as one segment: 341 frames at its own 25 fps, many seconds of work.
+    const id = (await post(path.join(CLIPS, 'supervision_walking.mp4'), { segment_s: '60' })).body.id as string;
+    const view = async () => (await getJson(`${spotter.url}/v1/videos/${id}`, KEY)).body;
+    const running = await until(async () => ((await view()).progress.segments_running === 1 ? await view() : undefined), 120_000);
+    expect(running.progress).toMatchObject({ segments_total: 1, frames_done: 0 });
+    expect((await fetch(`${spotter.url}/v1/videos/${id}`, { method: 'DELETE', headers: KEY })).status).toBe(202);
+    const lines = () => spotter.workers.flatMap((w) => w.output().split('\n')).filter((l) => l.includes(id));
+    const stopped = await until(() => lines().find((l) => l.includes('"video segment stopped')), 60_000);
+    expect(JSON.parse(stopped).frames).toBeLessThan(running.progress.frames_total);
+    expect(lines().some((l) => l.includes('"video segment done"'))).toBe(false);
+    expect((await readdir(path.join(spotter.storageDir, 'videos', id))).sort()).toEqual(['clip', 'video.json']);
+    expect(await view()).toMatchObject({ status: 'cancelled', progress: { segments_done: 0 } });
+  });
+});
+
 describe('spotter video', () => {
   it('uploads a clip, shows progress, and writes its results', async () => {
     const file = await cut('intel-car-detection.mp4', 2);

@@ -4,7 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '@spotter/config';
 import { loadVideoRecord, videoEventOf } from '@spotter/jobs';
 import { isFinal, SpotterError, VideoFinishJobData, VideoJobNames, VideoSegmentJobData, type VideoRecord, type VideoSummary } from '@spotter/shared';
-import { storageKeys, type ObjectStorage } from '@spotter/storage';
+import { storageKeys, VIDEO_RESULTS, type ObjectStorage } from '@spotter/storage';
 import type { JobQueue, VideoStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
 import { analyseTracks, stitchSegments, type SegmentRun } from '@spotter/tracking';
@@ -44,6 +44,22 @@ async function stillRunning(deps: VideoDeps, id: string): Promise<boolean> {
   return s !== null && !isFinal(s.status);
 }
 
+/**
+ * A signal that aborts once the video is cancelled or erased, read from Redis every second
+ * while a segment runs: a cancel frees the worker within about a second, not at the end of a
+ * segment that may be minutes long. A failed read keeps the segment running (the check after
+ * its write still holds).
+ */
+function whileWanted(deps: VideoDeps, id: string) {
+  const controller = new AbortController();
+  const timer = setInterval(() => {
+    stillRunning(deps, id).then((yes) => yes || controller.abort(), () => undefined);
+  }, WANTED_CHECK_MS);
+  timer.unref();
+  return { signal: controller.signal, stop: () => clearInterval(timer) };
+}
+const WANTED_CHECK_MS = 1000;
+
 const probeOf = (r: VideoRecord): VideoProbe => ({ info: r.video, timeBase: r.probe.time_base, startPts: r.probe.start_pts, frameDurationS: r.probe.frame_duration_s, keyframes: [] });
 
 /** This host's copy of a clip for ffmpeg, fetched once for all the segments it runs. */
@@ -65,9 +81,16 @@ async function runSegment(deps: VideoDeps, data: VideoSegmentJobData) {
   if (!(await deps.videos.started(record.id, plan.index, new Date().toISOString()))) return dropLocalClip(deps, record.id);
   const file = await localClip(deps, record.id);
   const v = deps.config.videos;
-  const run = await deps.models.use(record.model, (detector) =>
-    trackSegment(v.ffmpeg, { fit: detector.fit, detect: async (img, minScore) => (await detector.detect(img, minScore, 'low')).detections }, { file, probe: probeOf(record), plan, options: record.options, maxPixels: v.maxPixels, stallMs: v.stallMs }),
-  );
+  const wanted = whileWanted(deps, record.id);
+  const run = await deps.models
+    .use(record.model, (detector) =>
+      trackSegment(v.ffmpeg, { fit: detector.fit, detect: async (img, minScore) => (await detector.detect(img, minScore, 'low')).detections }, { file, probe: probeOf(record), plan, options: record.options, maxPixels: v.maxPixels, stallMs: v.stallMs, signal: wanted.signal }),
+    )
+    .finally(wanted.stop);
+  if (wanted.signal.aborted) {
+    deps.log.info({ video_id: record.id, segment: plan.index, frames: run.frames.length }, 'video segment stopped: the video was cancelled or erased');
+    return dropLocalClip(deps, record.id);
+  }
   const key = storageKeys.video(record.id, `segment-${plan.index}.json`);
   await deps.storage.put(key, json(run), 'application/json');
   // Cancelled or erased while this segment ran: its frames are not wanted. Checked after the
@@ -111,9 +134,15 @@ async function finishVideo(deps: VideoDeps, data: VideoFinishJobData) {
   } finally {
     await rm(out, { force: true });
   }
+  // Cancelled and erased while this ran: the erasure has deleted the results already, so what
+  // was written here after it is taken back (the same check after the write as a segment's).
   const stored = await deps.videos.get(record.id);
+  if (!stored) {
+    for (const name of VIDEO_RESULTS) await storage.delete(storageKeys.video(record.id, name));
+    return dropLocalClip(deps, record.id);
+  }
   const finishedAt = new Date();
-  const wallS = stored?.started_at ? (finishedAt.getTime() - Date.parse(stored.started_at)) / 1000 : 0;
+  const wallS = stored.started_at ? (finishedAt.getTime() - Date.parse(stored.started_at)) / 1000 : 0;
   const summary: VideoSummary = {
     frames: frames.length,
     tracks: tracks.length,

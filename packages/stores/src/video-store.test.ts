@@ -8,9 +8,10 @@ import { createStores, type Stores } from './create-stores.js';
 describe('VideoStore', () => {
   let redis: Redis;
   let stores: Stores;
+  const prefix = `v${randomBytes(3).toString('hex')}`;
   beforeAll(() => {
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    stores = createStores(redis, loadConfig({ REDIS_URL: inject('redisUrl'), SPOTTER_QUEUE_PREFIX: `v${randomBytes(3).toString('hex')}` }));
+    stores = createStores(redis, loadConfig({ REDIS_URL: inject('redisUrl'), SPOTTER_QUEUE_PREFIX: prefix }));
   });
   afterAll(() => redis?.quit());
 
@@ -42,5 +43,28 @@ describe('VideoStore', () => {
     await webhooks.record(id, 'http://h/x', 'delivered', { at: new Date().toISOString(), status_code: 200, error: null });
     expect(await webhooks.read(id, 'http://h/x')).toEqual({ url: 'http://h/x', state: 'pending', attempts: [] });
     expect(await videos.started(id, 0, 't')).toBe(false);
+    // Nor does a late segment's end or finish: the hash stays gone.
+    expect(await videos.segmentDone(id, 0, 10)).toBe(false);
+    expect(await videos.finish(id, 'succeeded', 't', {})).toBe(false);
+    expect(await redis.keys(`*:video:${id}`)).toEqual([]);
+  });
+
+  it('keeps a cancel that races segment starts and ends on other connections', async () => {
+    // Two processes, as the API (cancel) and a worker (segments) are: each its own connection.
+    const worker = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const workerStores = createStores(worker, loadConfig({ REDIS_URL: inject('redisUrl'), SPOTTER_QUEUE_PREFIX: prefix }));
+    try {
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      await Promise.all(ids.map((id) => stores.videos.create(id, 'o', 1, 't')));
+      await worker.ping(); // both connected: the calls below interleave in Redis
+      const cancels = await Promise.all(
+        ids.map(async (id) => (await Promise.all([workerStores.videos.started(id, 0, 't'), stores.videos.finish(id, 'cancelled', 't', {}), workerStores.videos.segmentDone(id, 0, 5)]))[1]),
+      );
+      expect(cancels.every(Boolean)).toBe(true);
+      // Whatever the order, the cancel holds: no video is set back to running.
+      expect(new Set((await Promise.all(ids.map((id) => stores.videos.get(id)))).map((v) => v!.status))).toEqual(new Set(['cancelled']));
+    } finally {
+      await worker.quit();
+    }
   });
 });

@@ -144,6 +144,10 @@ export async function* decodeFrames(tools: FfmpegTools, o: DecodeOptions): Async
   } finally {
     o.signal?.removeEventListener('abort', abort);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // The child's 'close' waits for its stdout to end, and a paused stdout with frames left in
+    // it never does: what is left is read and dropped (an abort otherwise hung here).
+    child.stdout.removeAllListeners('data');
+    child.stdout.resume();
     await exit.catch(() => null);
   }
 }

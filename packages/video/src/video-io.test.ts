@@ -84,6 +84,21 @@ describe('decoding', () => {
   });
 });
 
+describe('stopping', () => {
+  it('ends when its signal aborts, with frames still waiting in the pipe (a cancelled segment)', async () => {
+    const file = clip('supervision_walking.mp4');
+    const probe = await probeVideo(tools, file, 1, limits);
+    const controller = new AbortController();
+    const frames = decodeFrames(tools, { file, probe, fps: 0, width: 1280, height: 720, maxPixels: limits.maxPixels, maxFrames: 1000, stallMs: 60_000, startS: 0, untilS: 100, signal: controller.signal })[Symbol.asyncIterator]();
+    expect((await frames.next()).done).toBe(false);
+    // ffmpeg runs ahead until two frames wait and the pipe is full; then the reader pauses it.
+    await new Promise((r) => setTimeout(r, 500));
+    controller.abort();
+    const ended = await Promise.race([frames.next(), new Promise((r) => setTimeout(() => r('still waiting after 20 s'), 20_000))]);
+    expect(ended).toEqual({ done: true, value: undefined });
+  });
+});
+
 describe('bad clips', () => {
   it('refuses what is not a clip, a clip cut short, and frames over the pixel limit, each with its own error', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-video-bad-'));
