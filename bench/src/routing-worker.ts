@@ -18,6 +18,7 @@ const discard: ObjectStorage = {
   put: async () => undefined,
   putFile: async () => undefined,
   get: async () => null,
+  getStream: async () => null,
   getToFile: async () => false,
   size: async () => null,
   delete: async () => undefined,

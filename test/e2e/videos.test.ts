@@ -94,6 +94,10 @@ describe('videos end to end', () => {
     expect(pages.map((p) => p.length)).toEqual(Array.from({ length: Math.ceil(r.frames.length / 7) }, (_, i) => Math.min(7, r.frames.length - i * 7)));
     expect(pages.flat()).toEqual(r.frames);
     expect((await getJson(`${spotter.url}/v1/videos/${video.id}/detections?limit=0`, KEY)).body.error.code).toBe('INVALID_REQUEST');
+    // Results are streamed from storage with their length.
+    const annotated = await fetch(`${spotter.url}/v1/videos/${video.id}/annotated`, { headers: KEY });
+    expect([annotated.headers.get('content-type'), Number(annotated.headers.get('content-length'))]).toEqual(['video/mp4', r.annotated.length]);
+    await annotated.arrayBuffer();
     // Every id of the detections is a track of the list, and the other way round.
     const ids = new Set(r.frames.flatMap((f) => f.detections.map((d: any) => d.track_id)).filter((t) => t !== null));
     expect([...ids].sort((a, b) => a - b)).toEqual(r.tracks.map((t) => t.id));

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * The storage port: a flat key -> bytes store. Keys are built by Spotter only (`storageKeys`),
  * never from anything a client sends. Adapters turn "cannot reach or write the backend" into
@@ -11,6 +13,8 @@ export interface ObjectStorage {
   get(key: string): Promise<Buffer | null>;
   /** Stores a local file's bytes, read as a stream: a large object (a clip) is never held in memory. */
   putFile(key: string, file: string, contentType: string): Promise<void>;
+  /** The object as a stream, or null when there is no such key: a large result (an annotated MP4) is served without being held. */
+  getStream(key: string): Promise<ObjectStream | null>;
   /** Writes the object to a local file as a stream; false (and no file) when there is no such key. */
   getToFile(key: string, file: string): Promise<boolean>;
   /** The object's size in bytes without reading it, or null when there is no such key. */
@@ -20,6 +24,12 @@ export interface ObjectStorage {
   list(prefix: string): AsyncIterable<StoredObject>;
   /** Throws when the backend cannot be reached or written. */
   check(): Promise<void>;
+}
+
+export interface ObjectStream {
+  body: Readable;
+  /** Its size in bytes; null when the backend does not say. */
+  bytes: number | null;
 }
 
 export interface StoredObject {

@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DependencyUnavailableError } from '@spotter/shared';
 import type { StorageConfig } from '@spotter/config';
-import { assertValidKey, assertValidPrefix, type ObjectStorage, type StoredObject } from './object-storage.js';
+import { assertValidKey, assertValidPrefix, type ObjectStorage, type ObjectStream, type StoredObject } from './object-storage.js';
 
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
 
@@ -87,6 +87,17 @@ export class S3Storage implements ObjectStorage {
           ...(sse ? { ServerSideEncryption: sse.type, ...(sse.kmsKeyId ? { SSEKMSKeyId: sse.kmsKeyId } : {}) } : {}),
         }),
       ),
+    );
+  }
+
+  async getStream(key: string): Promise<ObjectStream | null> {
+    const Key = this.objectKey(key);
+    return this.call(
+      async () => {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.cfg.bucket, Key }));
+        return out.Body ? { body: out.Body as Readable, bytes: out.ContentLength ?? null } : null;
+      },
+      () => null,
     );
   }
 

@@ -46,7 +46,7 @@ describe.each(adapters)('%s storage', (_name, make) => {
     expect(await storage.size(storageKeys.image(id))).toBeNull();
   });
 
-  it('stores a local file and writes an object to one as streams; a missing key writes nothing', async () => {
+  it('stores a local file, writes an object to one and reads it as streams; a missing key writes and reads nothing', async () => {
     const storage = await make();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-files-'));
     const id = randomUUID();
@@ -58,6 +58,13 @@ describe.each(adapters)('%s storage', (_name, make) => {
     expect(await storage.getToFile(storageKeys.video(id, 'clip'), path.join(dir, 'out'))).toBe(true);
     expect((await readFile(path.join(dir, 'out'))).equals(bytes)).toBe(true);
     expect(await storage.getToFile(storageKeys.video(randomUUID(), 'clip'), path.join(dir, 'none'))).toBe(false);
+    const streamed = await storage.getStream(storageKeys.video(id, 'clip'));
+    expect(streamed?.bytes).toBe(bytes.length);
+    const chunks: Buffer[] = [];
+    for await (const chunk of streamed!.body) chunks.push(chunk as Buffer);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    expect(await storage.getStream(storageKeys.video(randomUUID(), 'clip'))).toBeNull();
     expect((await readdir(dir)).sort()).toEqual(['in', 'out']);
     await rm(dir, { recursive: true, force: true });
   });

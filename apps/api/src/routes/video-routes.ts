@@ -1,4 +1,6 @@
-import { Router } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { Router, type Response } from 'express';
+import type { ObjectStream } from '@spotter/storage';
 import { DetectionsQuery, parseOrThrow } from '@spotter/shared';
 import { principalOf } from '../middleware/auth.js';
 import type { VideoService } from '../services/video-service.js';
@@ -9,6 +11,13 @@ const RESULTS = {
   events: ['events.json', 'application/json'],
   annotated: ['annotated.mp4', 'video/mp4'],
 } as const;
+
+/** Streams a stored result. Once the headers are out an error can only cut the answer short (pipeline destroys it). */
+async function send(res: Response, type: string, { body, bytes }: ObjectStream) {
+  res.type(type);
+  if (bytes !== null) res.set('Content-Length', String(bytes));
+  await pipeline(body, res).catch(() => undefined);
+}
 
 /** /v1/videos: create (upload or a key in storage), read status and progress, read the results, cancel or erase. */
 export function videoRoutes(videos: VideoService): Router {
@@ -36,14 +45,14 @@ export function videoRoutes(videos: VideoService): Router {
 
   r.get('/v1/videos/:id/detections', async (req, res) => {
     const q = parseOrThrow(DetectionsQuery, req.query, 'query');
-    const { body, next } = await videos.detections(principalOf(res).owner, req.params.id, q.from_frame, q.limit);
+    const { next, ...page } = await videos.detections(principalOf(res).owner, req.params.id, q.from_frame, q.limit);
     if (next !== null) res.links({ next: `/v1/videos/${req.params.id}/detections?from_frame=${next}&limit=${q.limit}` });
-    res.type('application/x-ndjson').send(body);
+    await send(res, 'application/x-ndjson', page);
   });
 
   for (const [name, [file, type]] of Object.entries(RESULTS)) {
     r.get(`/v1/videos/:id/${name}`, async (req, res) => {
-      res.type(type).send(await videos.result(principalOf(res).owner, req.params.id, file));
+      await send(res, type, await videos.result(principalOf(res).owner, req.params.id, file));
     });
   }
 

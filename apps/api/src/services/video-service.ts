@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import type { Config } from '@spotter/config';
 import { loadVideoRecord, videoEventOf, videoView } from '@spotter/jobs';
 import type { ModelRegistry, Rollout } from '@spotter/models';
@@ -17,7 +19,7 @@ import {
   type VideoRecord,
   type VideoView,
 } from '@spotter/shared';
-import { storageKeys, VIDEO_RESULTS, type ObjectStorage, type VideoResult } from '@spotter/storage';
+import { storageKeys, VIDEO_RESULTS, type ObjectStorage, type ObjectStream, type VideoResult } from '@spotter/storage';
 import type { IdempotencyStore, JobQueue, VideoStore, WebhookStore } from '@spotter/stores';
 import type { Logger } from '@spotter/telemetry';
 import { planSegments, probeVideo, sniffVideo, SNIFF_BYTES } from '@spotter/video';
@@ -36,7 +38,6 @@ export interface VideoServiceDeps {
   registry: ModelRegistry;
   log: Logger;
 }
-
 
 /** Resolves classes by label or id against a model's labels. */
 function classIds(classes: CreateVideoFields['classes'], labels: readonly string[]): number[] | null {
@@ -186,23 +187,40 @@ export class VideoService {
     return null;
   }
 
-  /** A page of a succeeded video's frames (JSON Lines, one per sampled frame), and where the next starts when there is one. */
-  async detections(owner: string, id: string, fromFrame: number, limit: number | undefined): Promise<{ body: Buffer; next: number | null }> {
+  /**
+   * A succeeded video's frames (JSON Lines, one per sampled frame): all of them streamed, or
+   * a page and where the next starts when there is one. A page reads the lines up to its end
+   * (and one more, to know whether a next page exists), never the rest of the file.
+   */
+  async detections(owner: string, id: string, fromFrame: number, limit: number | undefined): Promise<ObjectStream & { next: number | null }> {
     const all = await this.result(owner, id, 'detections.jsonl');
-    if (limit === undefined && fromFrame === 0) return { body: all, next: null };
-    const lines = all.toString('utf8').split('\n').filter(Boolean);
-    const end = limit === undefined ? lines.length : Math.min(lines.length, fromFrame + limit);
-    const page = lines.slice(fromFrame, end);
-    return { body: Buffer.from(page.map((l) => `${l}\n`).join('')), next: end < lines.length ? end : null };
+    if (limit === undefined && fromFrame === 0) return { ...all, next: null };
+    const page: string[] = [];
+    let index = 0;
+    let more = false;
+    try {
+      for await (const line of createInterface({ input: all.body, crlfDelay: Infinity })) {
+        if (!line || index++ < fromFrame) continue;
+        if (page.length === limit) {
+          more = true;
+          break;
+        }
+        page.push(line);
+      }
+    } finally {
+      all.body.destroy();
+    }
+    const text = Buffer.from(page.map((l) => `${l}\n`).join(''));
+    return { body: Readable.from([text]), bytes: text.length, next: more ? fromFrame + page.length : null };
   }
 
-  /** One of a succeeded video's results, as stored. */
-  async result(owner: string, id: string, name: VideoResult): Promise<Buffer> {
+  /** One of a succeeded video's results, as stored: a stream and its size. */
+  async result(owner: string, id: string, name: VideoResult): Promise<ObjectStream> {
     await this.record(owner, id);
     const s = await this.deps.videos.get(id);
     if (s?.status !== 'succeeded') throw new VideoNotReadyError(`video ${id} is ${s?.status ?? 'gone'}; results are there once it has succeeded`);
-    const bytes = await this.deps.storage.get(storageKeys.video(id, name));
-    if (!bytes) throw new VideoNotFoundError(id);
-    return bytes;
+    const stored = await this.deps.storage.getStream(storageKeys.video(id, name));
+    if (!stored) throw new VideoNotFoundError(id);
+    return stored;
   }
 }
