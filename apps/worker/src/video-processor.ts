@@ -44,6 +44,8 @@ async function stillRunning(deps: VideoDeps, id: string): Promise<boolean> {
   return s !== null && !isFinal(s.status);
 }
 
+const WANTED_CHECK_MS = 1000;
+
 /**
  * A signal that aborts once the video is cancelled or erased, read from Redis every second
  * while a segment runs: a cancel frees the worker within about a second, not at the end of a
@@ -58,7 +60,6 @@ function whileWanted(deps: VideoDeps, id: string) {
   timer.unref();
   return { signal: controller.signal, stop: () => clearInterval(timer) };
 }
-const WANTED_CHECK_MS = 1000;
 
 const probeOf = (r: VideoRecord): VideoProbe => ({ info: r.video, timeBase: r.probe.time_base, startPts: r.probe.start_pts, frameDurationS: r.probe.frame_duration_s, keyframes: [] });
 

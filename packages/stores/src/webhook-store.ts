@@ -1,24 +1,28 @@
 import { WebhookAttempt, WebhookState } from '@spotter/shared';
 import { TTL, type RedisKeys } from './keys.js';
+import { defineScript } from './lua.js';
 import { redisCall, type RedisClient } from './redis-connection.js';
+
+// An attempt that ends after the job was erased leaves nothing behind: the erasure's mark is
+// read and the attempt written in one script, so an erasure cannot land between them.
+const RECORD = `if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'url', ARGV[1], 'state', ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1`;
 
 /** Where each job's webhook stands: its URL, state and every delivery attempt. */
 export class WebhookStore {
-  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {}
+  private readonly recordScript;
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {
+    this.recordScript = defineScript<number>(redis, 'spotterWebhookRecord', 3, RECORD);
+  }
 
   /** Records one attempt and the state it leaves the webhook in. */
   record(id: string, url: string, state: WebhookState['state'], attempt: WebhookAttempt): Promise<void> {
     return redisCall(async () => {
-      const [hash, list] = [this.keys.webhook(id), this.keys.webhookAttempts(id)];
-      // An attempt that ends after the job was erased leaves nothing behind.
-      if (await this.redis.exists(this.keys.erased(id))) return;
-      await this.redis
-        .multi()
-        .hset(hash, 'url', url, 'state', state)
-        .rpush(list, JSON.stringify(attempt))
-        .expire(hash, TTL.webhookS)
-        .expire(list, TTL.webhookS)
-        .exec();
+      await this.recordScript([this.keys.webhook(id), this.keys.webhookAttempts(id), this.keys.erased(id)], [url, state, JSON.stringify(attempt), TTL.webhookS]);
     });
   }
 
