@@ -67,5 +67,13 @@ describe('spotter batch (the command line)', () => {
     expect(resumed.out).toContain(`resuming batch ${state}`);
     expect(posts(spotter)).toBe(before);
     expect((await readFile(out, 'utf8')).trim().split('\n')).toHaveLength(40);
+    // A state file cut short (an older version interrupted mid-write) is not an error: the run
+    // submits again under the same idempotency key and gets the batch it had.
+    const saved = await readFile(`${out}.state.json`, 'utf8');
+    await writeFile(`${out}.state.json`, saved.slice(0, saved.length >> 1));
+    const replayed = await cli(spotter, [dir, '--out', out]).done;
+    expect(replayed.code, replayed.out).toBe(0);
+    expect(replayed.out).toContain(`batch ${state}: 40 images`);
+    expect(JSON.parse(await readFile(`${out}.state.json`, 'utf8')).batch_id).toBe(state);
   });
 });

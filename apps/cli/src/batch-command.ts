@@ -84,9 +84,23 @@ export const bar = (done: number, total: number, width = 30) => `[${'#'.repeat(M
  * batch id and the Idempotency-Key are kept in `<out>.state.json`, so finished images are
  * never submitted again.
  */
+/**
+ * The saved state of an earlier run, or null. One that cannot be read (cut short by an older
+ * version) counts as none: the run submits again under the same idempotency key, which the
+ * API answers with the batch it accepted before.
+ */
+async function readState(file: string): Promise<RunState | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  try {
+    return text === null ? null : (JSON.parse(text) as RunState);
+  } catch {
+    return null;
+  }
+}
+
 export async function batchCommand(client: SpotterClient, opts: BatchOptions): Promise<Batch> {
   const say = opts.onProgress ?? (() => undefined);
-  const own = new Set(['', '.state.json', '.part'].map((ext) => path.resolve(`${opts.out}${ext}`)));
+  const own = new Set(['', '.state.json', '.state.json.tmp', '.part'].map((ext) => path.resolve(`${opts.out}${ext}`)));
   const { archive, files } = await inputFiles(opts.input, own);
   if (files.length === 0) throw new Error(`no files in ${opts.input}`);
   const fields = { ...(opts.model ? { model: opts.model } : {}), ...(opts.minScore ? { min_score: Number(opts.minScore) } : {}) };
@@ -94,7 +108,7 @@ export async function batchCommand(client: SpotterClient, opts: BatchOptions): P
     .update(JSON.stringify({ files: files.map((f) => [f.name, f.size, f.mtime]), fields }))
     .digest('hex');
   const stateFile = `${opts.out}.state.json`;
-  const saved = JSON.parse(await readFile(stateFile, 'utf8').catch(() => 'null')) as RunState | null;
+  const saved = await readState(stateFile);
   const state: RunState = saved?.fingerprint === fingerprint ? saved : { fingerprint, idempotency_key: `spotter-cli-${fingerprint.slice(0, 32)}`, batch_id: null };
 
   let batch: Batch | null = null;
@@ -111,7 +125,9 @@ export async function batchCommand(client: SpotterClient, opts: BatchOptions): P
       say(`uploading ${bar(sent, total)} ${Math.round(sent / 1e6)} MB`);
     }))) as ReadableStream<Uint8Array>;
     batch = await client.createBatch({ archive: archiveStream }, fields, { idempotencyKey: state.idempotency_key });
-    await writeFile(stateFile, JSON.stringify({ ...state, batch_id: batch.id }));
+    // Written beside it, then renamed: an interrupted run never leaves half a state file.
+    await writeFile(`${stateFile}.tmp`, JSON.stringify({ ...state, batch_id: batch.id }));
+    await rename(`${stateFile}.tmp`, stateFile);
     say(`batch ${batch.id}: ${batch.counts.total} images, ${batch.counts.skipped} skipped`);
   }
 
