@@ -25,12 +25,13 @@ export async function subsetDataset(files: string[]): Promise<string> {
 }
 
 /**
- * A model directory with the default model's file and a manifest per entry (all on the same
- * .onnx), each evaluated with `spotter eval` on `data` and registered with its report.
+ * A model directory with the default model's file (and the `files` given, linked in) and a
+ * manifest per entry (on the default .onnx unless its fields name another `file`), each
+ * evaluated with `spotter eval` on `data` and registered with its report.
  */
-export async function evaluatedModelDir(models: Record<string, Record<string, unknown>>, data: string): Promise<string> {
+export async function evaluatedModelDir(models: Record<string, Record<string, unknown>>, data: string, files: string[] = []): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'spotter-quality-models-'));
-  await symlink(path.join(MODEL_DIR, 'yolox_nano.onnx'), path.join(dir, 'yolox_nano.onnx'));
+  for (const file of [path.join(MODEL_DIR, 'yolox_nano.onnx'), ...files]) await symlink(file, path.join(dir, path.basename(file)));
   await mkdir(path.join(dir, 'eval'));
   for (const [name, fields] of Object.entries(models)) {
     await writeFile(path.join(dir, `${name}.model.json`), JSON.stringify({ name, file: 'yolox_nano.onnx', eval_report: `eval/${name}.json`, ...fields }));
