@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { VideoView } from '@spotter/shared';
 import type { SpotterClient } from '@spotter/client';
 import { bar, multipart } from './batch-command.js';
@@ -59,7 +60,8 @@ export async function videoCommand(api: SpotterClient, opts: VideoOptions): Prom
     for (const [what, file] of RESULTS) {
       if (what === 'annotated' && !video.summary?.annotated) continue;
       const r = await api.fetch(`/v1/videos/${video.id}/${what}`);
-      await writeFile(path.join(opts.out, file), Buffer.from(await r.arrayBuffer()));
+      // Streamed to disk, as the API streams it: an annotated MP4 is never held whole.
+      await pipeline(Readable.fromWeb(r.body as import('node:stream/web').ReadableStream), createWriteStream(path.join(opts.out, file)));
     }
   }
   return video;
