@@ -102,21 +102,18 @@ export class S3Storage implements ObjectStorage {
   }
 
   async getToFile(key: string, file: string): Promise<boolean> {
-    const Key = this.objectKey(key);
-    return this.call(
-      async () => {
-        const out = await this.client.send(new GetObjectCommand({ Bucket: this.cfg.bucket, Key }));
-        if (!out.Body) return false;
-        try {
-          await pipeline(out.Body as Readable, createWriteStream(file));
-        } catch (err) {
-          await rm(file, { force: true });
-          throw err;
-        }
-        return true;
-      },
-      () => false,
-    );
+    const stored = await this.getStream(key);
+    if (!stored) return false;
+    // A body cut off half-way is the backend failing, like a refused request; no partial file is left.
+    return this.call(async () => {
+      try {
+        await pipeline(stored.body, createWriteStream(file));
+      } catch (err) {
+        await rm(file, { force: true });
+        throw err;
+      }
+      return true;
+    });
   }
 
   async get(key: string): Promise<Buffer | null> {
